@@ -1,0 +1,160 @@
+//! Grouping by key in first-occurrence order: the engine behind `reduce_by_key`, `group_by_key`,
+//! `count_by_value` and `join`.
+//!
+//! Each partition is combined locally (in parallel when big), then the partial results are merged
+//! in partition order. A key's position in the output is where it first occurs in the batch, so
+//! results are deterministic — unlike Spark, whose output follows hash partitions.
+
+use crate::hash::FxHashMap;
+use crate::partition::map_partitions;
+use std::collections::hash_map::Entry;
+use std::hash::Hash;
+
+/// Spark's `combineByKey`: `create` makes a combiner from a key's first value, `merge_value` folds
+/// in the next values of the same partition, `merge_combiners` merges partitions' combiners.
+pub(crate) fn combine_by_key<K, V, C>(
+    parts: Vec<Vec<(K, V)>>,
+    create: impl Fn(V) -> C + Sync,
+    merge_value: impl Fn(C, V) -> C + Sync,
+    merge_combiners: impl Fn(C, C) -> C,
+) -> Vec<(K, C)>
+where
+    K: Eq + Hash + Send,
+    V: Send,
+    C: Send,
+{
+    // Each combiner sits in an Option so that it can be moved into the user's function and the
+    // result put back, without requiring `C: Default` or `Clone`.
+    let locals = map_partitions(parts, |part| {
+        let mut map: FxHashMap<K, (usize, Option<C>)> = FxHashMap::default();
+        for (key, value) in part {
+            let next = map.len();
+            match map.entry(key) {
+                Entry::Occupied(mut slot) => {
+                    let combiner = &mut slot.get_mut().1;
+                    let old = combiner.take().expect("combiner present between calls");
+                    *combiner = Some(merge_value(old, value));
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert((next, Some(create(value))));
+                }
+            }
+        }
+        map
+    });
+    let mut locals = locals.into_iter();
+    let mut merged = locals.next().unwrap_or_default();
+    for local in locals {
+        for (key, (_, combiner)) in in_order(local) {
+            let next = merged.len();
+            match merged.entry(key) {
+                Entry::Occupied(mut slot) => {
+                    let mine = &mut slot.get_mut().1;
+                    let old = mine.take().expect("combiner present between calls");
+                    *mine = Some(merge_combiners(old, combiner.expect("combiner present")));
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert((next, combiner));
+                }
+            }
+        }
+    }
+    in_order(merged)
+        .into_iter()
+        .map(|(key, (_, combiner))| (key, combiner.expect("combiner present")))
+        .collect()
+}
+
+/// The map's entries sorted by first occurrence.
+fn in_order<K, C>(map: FxHashMap<K, (usize, C)>) -> Vec<(K, (usize, C))> {
+    let mut entries: Vec<_> = map.into_iter().collect();
+    entries.sort_unstable_by_key(|(_, (seq, _))| *seq);
+    entries
+}
+
+/// Inner join of two keyed batches: for each key of `left` in first-occurrence order, every
+/// left value paired with every right value of the same key.
+pub(crate) fn join<K, V, W>(left: Vec<Vec<(K, V)>>, right: Vec<Vec<(K, W)>>) -> Vec<(K, (V, W))>
+where
+    K: Eq + Hash + Clone + Send,
+    V: Clone + Send,
+    W: Clone + Send,
+{
+    let right: FxHashMap<K, Vec<W>> = group(right).into_iter().collect();
+    let mut out = Vec::new();
+    for (key, values) in group(left) {
+        if let Some(others) = right.get(&key) {
+            for v in &values {
+                for w in others {
+                    out.push((key.clone(), (v.clone(), w.clone())));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// All values of each key, keys in first-occurrence order.
+pub(crate) fn group<K: Eq + Hash + Send, V: Send>(parts: Vec<Vec<(K, V)>>) -> Vec<(K, Vec<V>)> {
+    combine_by_key(parts, |v| vec![v], push, extend)
+}
+
+pub(crate) fn push<V>(mut acc: Vec<V>, v: V) -> Vec<V> {
+    acc.push(v);
+    acc
+}
+
+pub(crate) fn extend<V>(mut acc: Vec<V>, more: Vec<V>) -> Vec<V> {
+    acc.extend(more);
+    acc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::partition::split;
+
+    fn words(text: &str) -> Vec<(String, i64)> {
+        text.split(' ').map(|w| (w.to_string(), 1)).collect()
+    }
+
+    #[test]
+    fn first_occurrence_order_across_partitions() {
+        let parts = split(words("b a b c a d"), 2); // [b a b] [c a d]
+        let out = combine_by_key(parts, |v| v, |a, b| a + b, |a, b| a + b);
+        let want: Vec<(String, i64)> = vec![
+            ("b".into(), 2),
+            ("a".into(), 2),
+            ("c".into(), 1),
+            ("d".into(), 1),
+        ];
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn large_batches_take_the_parallel_path_and_agree() {
+        let text: Vec<String> = (0..50_000).map(|i| format!("w{}", i % 97)).collect();
+        let pairs: Vec<(String, i64)> = text.iter().map(|w| (w.clone(), 1)).collect();
+        let one = combine_by_key(vec![pairs.clone()], |v| v, |a, b| a + b, |a, b| a + b);
+        let two = combine_by_key(split(pairs, 2), |v| v, |a, b| a + b, |a, b| a + b);
+        assert_eq!(one, two);
+        assert_eq!(one.iter().map(|(_, c)| c).sum::<i64>(), 50_000);
+        assert_eq!(one[0].0, "w0");
+    }
+
+    #[test]
+    fn join_pairs_every_match() {
+        let left = vec![vec![("a", 1), ("b", 2), ("a", 3)]];
+        let right = vec![vec![("a", 'x'), ("c", 'y'), ("a", 'z')]];
+        let out = join(left, right);
+        assert_eq!(
+            out,
+            vec![
+                ("a", (1, 'x')),
+                ("a", (1, 'z')),
+                ("a", (3, 'x')),
+                ("a", (3, 'z'))
+            ]
+        );
+    }
+}

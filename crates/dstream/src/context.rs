@@ -1,0 +1,420 @@
+//! `StreamingContext`: the entry point. It owns the DStream graph, the clock and the lifecycle
+//! (Initialized → Active → Stopped).
+
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::scheduler::graph::{DStreamGraph, InputSource, OutputOp};
+use crate::scheduler::{self, BatchInfo, Runtime};
+use crate::time::{Duration, Time};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+/// Where a [`StreamingContext`] is in its life (Spark's `StreamingContextState`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContextState {
+    /// Created; sources, transformations and output operations may be declared.
+    Initialized,
+    /// Started: batches are being processed. Nothing may be declared any more.
+    Active,
+    /// Stopped for good. A stopped context cannot be started again.
+    Stopped,
+}
+
+/// How [`StreamingContext::stop`] treats data already received.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// Stop now: the batch being processed finishes, queued batches and unprocessed data are
+    /// dropped (Spark's default, `stopGraceFully=False`).
+    Now,
+    /// Stop the sources, then process every line already received before stopping, waiting at
+    /// most ten batch intervals (Spark's `stopGraceFully=True`).
+    Gracefully,
+}
+
+/// The main entry point (Spark's `StreamingContext`): declares sources, runs the batches.
+///
+/// A context is created with a batch interval, gets its sources ([`socket_text_stream`],
+/// [`queue_stream`], [`text_file_stream`]), transformations and output operations, then is
+/// [`start`]ed. Every batch interval it cuts a batch from its sources and runs the output
+/// operations on it, in the order they were declared, on a background thread. [`stop`] ends it.
+///
+/// Batch times are multiples of the batch interval since the Unix epoch; the first batch is the
+/// first such multiple after `start()` (Spark's rule).
+///
+/// Handles are cheap to clone and share the same context.
+///
+/// [`socket_text_stream`]: StreamingContext::socket_text_stream
+/// [`queue_stream`]: StreamingContext::queue_stream
+/// [`text_file_stream`]: StreamingContext::text_file_stream
+/// [`start`]: StreamingContext::start
+/// [`stop`]: StreamingContext::stop
+///
+/// # Examples
+///
+/// ```
+/// use dstream::{Clock, ContextState, Duration, ManualClock, Stop, StreamingContext, Time};
+/// use std::sync::{Arc, Mutex};
+///
+/// let clock = ManualClock::new(Time::from_millis(0));
+/// let ssc = StreamingContext::with_clock(Duration::from_secs(1), Clock::Manual(clock.clone()))?;
+/// let lines = ssc.queue_stream(vec![vec!["a b".to_string()], vec!["c".to_string()]], true, None);
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let sink = seen.clone();
+/// lines.count().foreach_rdd(move |rdd| sink.lock().unwrap().extend(rdd.collect()));
+///
+/// ssc.start()?;
+/// assert_eq!(ssc.state(), ContextState::Active);
+/// clock.advance(Duration::from_secs(2));
+/// while seen.lock().unwrap().len() < 2 {
+///     std::thread::sleep(std::time::Duration::from_millis(1));
+/// }
+/// ssc.stop(Stop::Now)?;
+/// assert_eq!(*seen.lock().unwrap(), vec![1, 1]);
+/// assert!(ssc.start().is_err()); // a stopped context cannot be restarted
+/// # Ok::<(), dstream::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct StreamingContext {
+    shared: Arc<ContextShared>,
+}
+
+/// What every handle of a context, and every DStream of it, shares.
+pub(crate) struct ContextShared {
+    pub(crate) batch_interval: Duration,
+    pub(crate) clock: Clock,
+    parallelism: AtomicUsize,
+    /// The graph's zero time (one interval before the first batch), `i64::MIN` before start.
+    zero_time: AtomicI64,
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+pub(crate) struct State {
+    pub(crate) phase: ContextState,
+    pub(crate) graph: DStreamGraph,
+    /// Misuses found while the graph was declared (reported by `start` and the `await_*` calls).
+    pub(crate) declaration_errors: Vec<Error>,
+    /// The first error raised while processing a batch; it stops the context.
+    pub(crate) stream_error: Option<Error>,
+    pub(crate) checkpoint_dir: Option<PathBuf>,
+    pub(crate) last_completed: Option<Time>,
+    pub(crate) history: std::collections::VecDeque<BatchInfo>,
+    pub(crate) runtime: Option<Runtime>,
+}
+
+/// How many finished batches the context remembers (Spark's UI keeps 1000 too).
+pub(crate) const HISTORY_LIMIT: usize = 1000;
+
+impl std::fmt::Debug for StreamingContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamingContext")
+            .field("batch_interval", &self.shared.batch_interval)
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamingContext {
+    /// A context cutting a batch every `batch_interval`, on the system clock.
+    ///
+    /// ```
+    /// use dstream::{Duration, StreamingContext};
+    /// let ssc = StreamingContext::new(Duration::from_secs(5))?;
+    /// assert_eq!(ssc.batch_interval(), Duration::from_secs(5));
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
+    pub fn new(batch_interval: Duration) -> Result<Self> {
+        StreamingContext::with_clock(batch_interval, Clock::System)
+    }
+
+    /// A context on the given clock (use [`Clock::Manual`] for deterministic tests).
+    pub fn with_clock(batch_interval: Duration, clock: Clock) -> Result<Self> {
+        if batch_interval <= Duration::ZERO {
+            return Err(Error::invalid_argument(format!(
+                "the batch interval must be positive, got {batch_interval}; \
+                 use e.g. Duration::from_secs(5) as in the lab"
+            )));
+        }
+        let parallelism = std::thread::available_parallelism().map_or(1, usize::from);
+        Ok(StreamingContext {
+            shared: Arc::new(ContextShared {
+                batch_interval,
+                clock,
+                parallelism: AtomicUsize::new(parallelism),
+                zero_time: AtomicI64::new(i64::MIN),
+                state: Mutex::new(State {
+                    phase: ContextState::Initialized,
+                    graph: DStreamGraph::default(),
+                    declaration_errors: Vec::new(),
+                    stream_error: None,
+                    checkpoint_dir: None,
+                    last_completed: None,
+                    history: Default::default(),
+                    runtime: None,
+                }),
+                changed: Condvar::new(),
+            }),
+        })
+    }
+
+    pub(crate) fn from_shared(shared: Arc<ContextShared>) -> Self {
+        StreamingContext { shared }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<ContextShared> {
+        &self.shared
+    }
+
+    /// The interval between batches.
+    pub fn batch_interval(&self) -> Duration {
+        self.shared.batch_interval
+    }
+
+    /// The clock the context runs on.
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
+    }
+
+    /// Where the context is in its life.
+    pub fn state(&self) -> ContextState {
+        self.shared.lock().phase
+    }
+
+    /// How many partitions sources cut a batch into: the number of cores by default.
+    pub fn default_parallelism(&self) -> usize {
+        self.shared.parallelism()
+    }
+
+    /// Sets how many partitions sources cut a batch into (at least 1), before `start()`.
+    pub fn set_default_parallelism(&self, partitions: usize) {
+        self.shared
+            .parallelism
+            .store(partitions.max(1), Ordering::Relaxed);
+    }
+
+    /// Sets the directory where checkpoints are written (Spark's `checkpoint(dir)`); it is
+    /// created if missing.
+    ///
+    /// ```
+    /// use dstream::{Duration, StreamingContext};
+    /// let dir = std::env::temp_dir().join(format!("dstream-doc-ckpt-{}", std::process::id()));
+    /// let ssc = StreamingContext::new(Duration::from_secs(1))?;
+    /// ssc.checkpoint(&dir)?;
+    /// assert_eq!(ssc.checkpoint_dir(), Some(dir.clone()));
+    /// # std::fs::remove_dir_all(dir).ok();
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
+    pub fn checkpoint(&self, dir: impl AsRef<Path>) -> Result<()> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::io(
+                format!("cannot create the checkpoint directory {}", dir.display()),
+                e,
+            )
+        })?;
+        let mut state = self.shared.lock();
+        if state.phase != ContextState::Initialized {
+            return Err(Error::invalid_state(
+                "checkpoint(dir) must be called before start()",
+            ));
+        }
+        state.checkpoint_dir = Some(dir.to_path_buf());
+        Ok(())
+    }
+
+    /// The checkpoint directory, if one was set.
+    pub fn checkpoint_dir(&self) -> Option<PathBuf> {
+        self.shared.lock().checkpoint_dir.clone()
+    }
+
+    /// Starts processing: receivers connect and a batch is cut at every interval.
+    ///
+    /// Fails if the context was already started or stopped, if no output operation was declared
+    /// (there would be nothing to run), or if a declaration was invalid.
+    pub fn start(&self) -> Result<()> {
+        scheduler::start(&self.shared)
+    }
+
+    /// Waits until the context stops; returns the error that stopped it, if any.
+    pub fn await_termination(&self) -> Result<()> {
+        self.wait_stopped(None).map(|_| ())
+    }
+
+    /// Waits until the context stops or `timeout` passes. Returns `Ok(true)` if it stopped,
+    /// `Ok(false)` on timeout, and the stream's error if one occurred (Spark's
+    /// `awaitTerminationOrTimeout`).
+    pub fn await_termination_or_timeout(&self, timeout: Duration) -> Result<bool> {
+        self.wait_stopped(Some(timeout.to_std()))
+    }
+
+    fn wait_stopped(&self, timeout: Option<std::time::Duration>) -> Result<bool> {
+        let deadline = timeout.map(|t| std::time::Instant::now() + t);
+        let mut state = self.shared.lock();
+        loop {
+            if let Some(err) = state
+                .stream_error
+                .clone()
+                .or_else(|| state.declaration_errors.first().cloned())
+            {
+                return Err(err);
+            }
+            if state.phase == ContextState::Stopped {
+                return Ok(true);
+            }
+            if state.phase == ContextState::Initialized {
+                return Err(Error::invalid_state(
+                    "the context was never started: call start() before waiting for it to terminate",
+                ));
+            }
+            state = match deadline {
+                None => self
+                    .shared
+                    .changed
+                    .wait(state)
+                    .unwrap_or_else(|e| e.into_inner()),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        return Ok(false);
+                    }
+                    self.shared
+                        .changed
+                        .wait_timeout(state, left)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+        }
+    }
+
+    /// Stops the context: receivers disconnect and no new batch starts. With [`Stop::Gracefully`],
+    /// every line already received is processed and output first.
+    ///
+    /// Stopping a context that never started, or one already stopped, is allowed and does nothing
+    /// more. Returns the stream's error if one occurred.
+    pub fn stop(&self, mode: Stop) -> Result<()> {
+        scheduler::stop(&self.shared, mode);
+        let state = self.shared.lock();
+        match state.stream_error.clone() {
+            Some(err) => Err(err),
+            None => Ok(()),
+        }
+    }
+
+    /// The batches processed so far (at most the last 1000), oldest first.
+    pub fn batch_history(&self) -> Vec<BatchInfo> {
+        self.shared.lock().history.iter().cloned().collect()
+    }
+
+    /// The counters of the context's receivers (socket streams): lines received, connection
+    /// errors, lines dropped because they were too long...
+    pub fn receiver_reports(&self) -> Vec<crate::ReceiverReport> {
+        let inputs = self.shared.lock().graph.inputs.clone();
+        inputs.iter().filter_map(|input| input.report()).collect()
+    }
+
+    /// Blocks until the batch at `time` is processed (or the context stops); for the test helper.
+    pub(crate) fn wait_for_batch(&self, time: Time, timeout: std::time::Duration) -> Result<()> {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut state = self.shared.lock();
+        loop {
+            if let Some(err) = state.stream_error.clone() {
+                return Err(err);
+            }
+            if state.last_completed.is_some_and(|done| done >= time) {
+                return Ok(());
+            }
+            if state.phase == ContextState::Stopped {
+                return Err(Error::invalid_state(format!(
+                    "the context stopped before batch {time} was processed"
+                )));
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(Error::invalid_state(format!(
+                    "batch {time} was not processed within {timeout:?}"
+                )));
+            }
+            state = self
+                .shared
+                .changed
+                .wait_timeout(state, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+}
+
+impl ContextShared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn notify(&self) {
+        self.changed.notify_all();
+    }
+
+    pub(crate) fn wait_timeout<'a>(
+        &self,
+        guard: MutexGuard<'a, State>,
+        timeout: std::time::Duration,
+    ) -> MutexGuard<'a, State> {
+        self.changed
+            .wait_timeout(guard, timeout)
+            .unwrap_or_else(|e| e.into_inner())
+            .0
+    }
+
+    pub(crate) fn parallelism(&self) -> usize {
+        self.parallelism.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn zero_time(&self) -> Option<Time> {
+        match self.zero_time.load(Ordering::Acquire) {
+            i64::MIN => None,
+            ms => Some(Time::from_millis(ms)),
+        }
+    }
+
+    pub(crate) fn set_zero_time(&self, zero: Time) {
+        self.zero_time.store(zero.as_millis(), Ordering::Release);
+    }
+
+    /// Records `what` as a misuse if the context is no longer being declared.
+    pub(crate) fn check_can_declare(&self, what: &str) {
+        let phase = self.lock().phase;
+        if phase != ContextState::Initialized {
+            self.record_declaration_error(Error::invalid_state(format!(
+                "`{what}` was declared after the StreamingContext was {}; adding sources, \
+                 transformations and output operations after start() is not supported. Declare \
+                 the whole pipeline before start(), or create a new StreamingContext.",
+                if phase == ContextState::Active {
+                    "started"
+                } else {
+                    "stopped"
+                }
+            )));
+        }
+    }
+
+    pub(crate) fn record_declaration_error(&self, err: Error) {
+        self.lock().declaration_errors.push(err);
+        self.notify();
+    }
+
+    pub(crate) fn add_input(&self, input: Arc<dyn InputSource>) {
+        let mut state = self.lock();
+        if state.phase == ContextState::Initialized {
+            state.graph.inputs.push(input);
+        }
+    }
+
+    pub(crate) fn add_output(&self, name: &'static str, output: Arc<dyn OutputOp>) {
+        self.check_can_declare(name);
+        let mut state = self.lock();
+        if state.phase == ContextState::Initialized {
+            state.graph.outputs.push(output);
+        }
+    }
+}

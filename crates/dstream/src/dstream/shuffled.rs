@@ -1,0 +1,72 @@
+//! `reduce_by_key` and `group_by_key`: grouping a keyed batch by key (Spark's `ShuffledDStream`).
+
+use super::{Compute, DStream};
+use crate::aggregate::{self, extend, push};
+use crate::error::Result;
+use crate::rdd::{Data, Rdd};
+use crate::time::Time;
+use std::hash::Hash;
+use std::marker::PhantomData;
+
+/// How the values of one key are combined (Spark's `Aggregator`).
+pub(crate) trait Combine<V, C>: Send + Sync {
+    fn combine<K: Eq + Hash + Send>(&self, parts: Vec<Vec<(K, V)>>) -> Vec<(K, C)>;
+}
+
+/// Merge values with a binary function.
+pub(crate) struct Reduce<F>(pub F);
+
+impl<V: Send, F: Fn(V, V) -> V + Send + Sync> Combine<V, V> for Reduce<F> {
+    fn combine<K: Eq + Hash + Send>(&self, parts: Vec<Vec<(K, V)>>) -> Vec<(K, V)> {
+        aggregate::combine_by_key(parts, |v| v, &self.0, &self.0)
+    }
+}
+
+/// Collect values into a `Vec`, in arrival order.
+pub(crate) struct Group;
+
+impl<V: Send> Combine<V, Vec<V>> for Group {
+    fn combine<K: Eq + Hash + Send>(&self, parts: Vec<Vec<(K, V)>>) -> Vec<(K, Vec<V>)> {
+        aggregate::combine_by_key(parts, |v| vec![v], push, extend)
+    }
+}
+
+pub(crate) struct ShuffledDStream<K, V, C, A> {
+    parent: DStream<(K, V)>,
+    aggregator: A,
+    output: PhantomData<fn() -> C>,
+}
+
+impl<K, V, C, A> Compute<(K, C)> for ShuffledDStream<K, V, C, A>
+where
+    K: Data + Eq + Hash,
+    V: Data,
+    C: Data,
+    A: Combine<V, C>,
+{
+    fn compute(&self, time: Time) -> Result<Option<Rdd<(K, C)>>> {
+        Ok(self.parent.get_or_compute(time)?.map(|rdd| {
+            let n = rdd.num_partitions();
+            Rdd::split(self.aggregator.combine(rdd.into_partitions()), n)
+        }))
+    }
+}
+
+pub(super) fn shuffle<K, V, C, A>(
+    parent: &DStream<(K, V)>,
+    name: &'static str,
+    aggregator: A,
+) -> DStream<(K, C)>
+where
+    K: Data + Eq + Hash,
+    V: Data,
+    C: Data,
+    A: Combine<V, C> + 'static,
+{
+    let op = ShuffledDStream {
+        parent: parent.as_parent(),
+        aggregator,
+        output: PhantomData,
+    };
+    parent.child(name, op)
+}

@@ -1,0 +1,96 @@
+//! The crate's error type: what went wrong, and what to do about it.
+
+use std::fmt;
+
+/// The broad category of an [`Error`].
+///
+/// Match on it to react to a class of failures; read the error's message to know the details.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The [`StreamingContext`](crate::StreamingContext) is not in a state that allows the call
+    /// (for instance starting it twice, or adding an operation after `start()`).
+    InvalidState,
+    /// An argument is out of range (a zero batch interval, a window that is not a multiple of the
+    /// batch interval, an empty host name...).
+    InvalidArgument,
+    /// Reading or writing a file or a socket failed.
+    Io,
+    /// A function supplied by the user (a `map` closure, a `foreach_rdd` body...) panicked while a
+    /// batch was processed.
+    UserCode,
+}
+
+/// The error type of every fallible operation in this crate.
+///
+/// Its `Display` says what went wrong and, where there is something to do, what to do.
+///
+/// # Examples
+///
+/// ```
+/// use dstream::{Duration, ErrorKind, StreamingContext};
+///
+/// let err = StreamingContext::new(Duration::ZERO).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+/// assert!(err.to_string().contains("batch interval"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+}
+
+impl Error {
+    /// Makes an error of the given kind with a message for the user.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn invalid_state(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidState, message)
+    }
+
+    pub(crate) fn invalid_argument(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidArgument, message)
+    }
+
+    /// Wraps an I/O error with what we were doing (`context`), e.g. "cannot create directory /x".
+    pub(crate) fn io(context: impl fmt::Display, source: std::io::Error) -> Self {
+        Error::new(ErrorKind::Io, format!("{context}: {source}"))
+    }
+
+    /// The category of this error.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The message, without the kind.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// `Result<T, dstream::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Turns a panic payload into a readable message.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with a non-string payload".to_string()
+    }
+}

@@ -1,0 +1,91 @@
+//! Sources: where a context's batches come from (Spark's `InputDStream`s and receivers).
+//!
+//! A source collects records as they arrive; at each batch time the job generator moves what has
+//! arrived into that batch (`allocate`), so every record lands in exactly one batch.
+
+mod file;
+mod lines;
+mod queue;
+mod socket;
+
+pub use socket::{ReceiverReport, SocketOptions};
+
+use crate::context::ContextShared;
+use crate::dstream::{Compute, DStream};
+use crate::error::Result;
+use crate::rdd::{Data, Rdd};
+use crate::scheduler::graph::InputSource;
+use crate::time::Time;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// What a concrete source does; [`Input`] turns it into a graph input and a DStream.
+pub(crate) trait Source<T>: Send + Sync + 'static {
+    fn start(&self, _start_time: Time) -> Result<()> {
+        Ok(())
+    }
+    fn stop(&self) {}
+    /// Everything that arrived since the previous call, for the batch at `time`.
+    fn take_batch(&self, time: Time) -> Vec<T>;
+    fn report(&self) -> Option<ReceiverReport> {
+        None
+    }
+}
+
+/// A source plus the batches it has cut and that the graph has not read yet.
+pub(crate) struct Input<T, S> {
+    source: S,
+    batches: Mutex<BTreeMap<Time, Rdd<T>>>,
+}
+
+impl<T: Data, S: Source<T>> InputSource for Input<T, S> {
+    fn start(&self, start_time: Time) -> Result<()> {
+        self.source.start(start_time)
+    }
+
+    fn stop(&self) {
+        self.source.stop();
+    }
+
+    fn allocate(&self, time: Time, partitions: usize) -> u64 {
+        let records = self.source.take_batch(time);
+        let count = records.len() as u64;
+        let rdd = Rdd::split(records, partitions);
+        self.batches
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(time, rdd);
+        count
+    }
+
+    fn report(&self) -> Option<ReceiverReport> {
+        self.source.report()
+    }
+}
+
+struct InputCompute<T, S>(Arc<Input<T, S>>);
+
+impl<T: Data, S: Source<T>> Compute<T> for InputCompute<T, S> {
+    fn compute(&self, time: Time) -> Result<Option<Rdd<T>>> {
+        let mut batches = self.0.batches.lock().unwrap_or_else(|e| e.into_inner());
+        let rdd = batches.remove(&time).unwrap_or_else(Rdd::empty);
+        // Batches are read in time order: older ones that nobody read are dropped.
+        batches.retain(|t, _| *t > time);
+        Ok(Some(rdd))
+    }
+}
+
+/// Registers `source` with the context's graph and returns its stream.
+pub(crate) fn input_stream<T: Data, S: Source<T>>(
+    ctx: &Arc<ContextShared>,
+    name: &'static str,
+    source: S,
+) -> DStream<T> {
+    let input = Arc::new(Input {
+        source,
+        batches: Mutex::new(BTreeMap::new()),
+    });
+    let stream = DStream::new_node(ctx, name, InputCompute(Arc::clone(&input)));
+    ctx.add_input(input);
+    stream
+}

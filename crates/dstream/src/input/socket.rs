@@ -1,0 +1,301 @@
+//! `socket_text_stream`: lines of text read from a TCP server (Spark's `SocketInputDStream` and
+//! its receiver).
+
+use super::lines::LineSplitter;
+use super::{Source, input_stream};
+use crate::context::StreamingContext;
+use crate::dstream::DStream;
+use crate::error::{Error, Result};
+use crate::time::{Duration, Time};
+use std::io::{ErrorKind, Read};
+use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Settings of a socket source; see [`StreamingContext::socket_text_stream_with`].
+///
+/// # Examples
+///
+/// ```
+/// use dstream::{Duration, SocketOptions};
+/// let options = SocketOptions { max_line_bytes: 4096, ..SocketOptions::default() };
+/// assert_eq!(options.reconnect_delay, Duration::from_secs(2));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SocketOptions {
+    /// A longer line is dropped and counted in [`ReceiverReport::oversized_lines_dropped`]
+    /// (default 1 MiB), so a peer that never sends a newline cannot exhaust memory.
+    pub max_line_bytes: usize,
+    /// How long the receiver waits before reconnecting after the server closed the connection or
+    /// could not be reached (default 2 s, as in Spark).
+    pub reconnect_delay: Duration,
+}
+
+impl Default for SocketOptions {
+    fn default() -> Self {
+        SocketOptions {
+            max_line_bytes: 1 << 20,
+            reconnect_delay: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What a receiver has seen so far; see [`StreamingContext::receiver_reports`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReceiverReport {
+    /// The source, e.g. `socket_text_stream(localhost:9999)`.
+    pub stream: String,
+    /// Whether it is connected right now.
+    pub connected: bool,
+    /// How many connections it made.
+    pub connections: u64,
+    /// How many lines it received.
+    pub lines: u64,
+    /// Lines longer than [`SocketOptions::max_line_bytes`], dropped.
+    pub oversized_lines_dropped: u64,
+    /// Lines that held bytes that are not UTF-8 (kept, with U+FFFD in place of those bytes).
+    pub invalid_utf8_lines: u64,
+    /// Failed connection attempts and read errors.
+    pub errors: u64,
+    /// The latest of those errors.
+    pub last_error: Option<String>,
+}
+
+struct SocketSource {
+    host: String,
+    port: u16,
+    options: SocketOptions,
+    shared: Arc<Receiver>,
+}
+
+/// State shared between the receiver thread and the rest of the context.
+struct Receiver {
+    received: Mutex<Vec<String>>,
+    stopped: AtomicBool,
+    connection: Mutex<Option<TcpStream>>,
+    report: Mutex<ReceiverReport>,
+}
+
+impl Receiver {
+    fn report(&self) -> std::sync::MutexGuard<'_, ReceiverReport> {
+        self.report.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+
+    /// Hands complete lines to the next batch and updates the counters.
+    fn store(&self, lines: &mut Vec<String>, splitter: &mut LineSplitter) {
+        {
+            let mut report = self.report();
+            report.lines += lines.len() as u64;
+            report.oversized_lines_dropped += std::mem::take(&mut splitter.oversized);
+            report.invalid_utf8_lines += std::mem::take(&mut splitter.invalid_utf8);
+        }
+        if !lines.is_empty() {
+            self.received
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .append(lines);
+        }
+    }
+
+    fn error(&self, message: String) {
+        let mut report = self.report();
+        report.errors += 1;
+        report.last_error = Some(message);
+    }
+}
+
+impl Source<String> for SocketSource {
+    fn start(&self, _start_time: Time) -> Result<()> {
+        let (host, port, options, shared) = (
+            self.host.clone(),
+            self.port,
+            self.options.clone(),
+            Arc::clone(&self.shared),
+        );
+        std::thread::Builder::new()
+            .name(format!("dstream-receiver-{host}:{port}"))
+            .spawn(move || receive(&host, port, &options, &shared))
+            .map(|_| ())
+            .map_err(|e| Error::io("cannot start the socket receiver thread", e))
+    }
+
+    fn stop(&self) {
+        self.shared.stopped.store(true, Ordering::Release);
+        if let Some(connection) = self
+            .shared
+            .connection
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            let _ = connection.shutdown(Shutdown::Both);
+        }
+    }
+
+    fn take_batch(&self, _time: Time) -> Vec<String> {
+        std::mem::take(
+            &mut *self
+                .shared
+                .received
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        )
+    }
+
+    fn report(&self) -> Option<ReceiverReport> {
+        Some(self.shared.report().clone())
+    }
+}
+
+/// The receiver thread: connect, read lines until EOF or error, wait, reconnect; until stopped.
+fn receive(host: &str, port: u16, options: &SocketOptions, receiver: &Receiver) {
+    let mut failures_in_a_row = 0u32;
+    while !receiver.is_stopped() {
+        match TcpStream::connect((host, port)) {
+            Ok(stream) => {
+                failures_in_a_row = 0;
+                read_connection(stream, options, receiver);
+            }
+            Err(e) => {
+                failures_in_a_row += 1;
+                receiver.error(format!("cannot connect to {host}:{port}: {e}"));
+                // One line, once the failure persists: normally the server is up before the
+                // stream starts, and a stream that gets nothing looks like a stream with no data.
+                if failures_in_a_row == 2 {
+                    eprintln!(
+                        "dstream: socket_text_stream cannot connect to {host}:{port} ({e}); \
+                         retrying every {} ms. Is the server started and listening on that port?",
+                        options.reconnect_delay.as_millis()
+                    );
+                }
+            }
+        }
+        let until = std::time::Instant::now() + options.reconnect_delay.to_std();
+        while !receiver.is_stopped() && std::time::Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+fn read_connection(mut stream: TcpStream, options: &SocketOptions, receiver: &Receiver) {
+    if let Ok(clone) = stream.try_clone() {
+        *receiver
+            .connection
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(clone);
+    }
+    {
+        let mut report = receiver.report();
+        report.connected = true;
+        report.connections += 1;
+    }
+    if receiver.is_stopped() {
+        let _ = stream.shutdown(Shutdown::Both);
+    }
+    let mut splitter = LineSplitter::new(options.max_line_bytes);
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut lines = Vec::new();
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                splitter.feed(&buf[..n], &mut lines);
+                receiver.store(&mut lines, &mut splitter);
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => {
+                if !receiver.is_stopped() {
+                    receiver.error(format!("connection lost: {e}"));
+                }
+                break;
+            }
+        }
+    }
+    // Whatever ended the connection, a last line without newline is still a line.
+    splitter.finish(&mut lines);
+    receiver.store(&mut lines, &mut splitter);
+    *receiver
+        .connection
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = None;
+    receiver.report().connected = false;
+}
+
+impl StreamingContext {
+    /// A stream of the text lines sent by a TCP server at `host:port` (Spark's
+    /// `socketTextStream`), with the default [`SocketOptions`].
+    ///
+    /// A receiver thread connects when the context starts. Lines end at `\n`, `\r\n` or a lone
+    /// `\r`; bytes that are not UTF-8 become U+FFFD; a last line without newline is delivered when
+    /// the server closes. When the server closes or cannot be reached, the receiver retries every
+    /// 2 s. Each line received lands in exactly one batch. See
+    /// [`receiver_reports`](StreamingContext::receiver_reports) for its counters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dstream::{Duration, LineServer, Stop, StreamingContext};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let server = LineServer::cycle(["spark streaming", "big data"])
+    ///     .every(Duration::from_millis(10))
+    ///     .limit(2)
+    ///     .start()?;
+    /// let ssc = StreamingContext::new(Duration::from_millis(100))?;
+    /// let lines = ssc.socket_text_stream("127.0.0.1", server.port());
+    /// let got = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = got.clone();
+    /// lines.foreach_rdd(move |rdd| sink.lock().unwrap().extend(rdd.collect()));
+    /// ssc.start()?;
+    /// while got.lock().unwrap().len() < 2 {
+    ///     std::thread::sleep(std::time::Duration::from_millis(10));
+    /// }
+    /// ssc.stop(Stop::Now)?;
+    /// assert_eq!(*got.lock().unwrap(), vec!["spark streaming", "big data"]);
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
+    pub fn socket_text_stream(&self, host: &str, port: u16) -> DStream<String> {
+        self.socket_text_stream_with(host, port, SocketOptions::default())
+    }
+
+    /// [`socket_text_stream`](StreamingContext::socket_text_stream) with explicit options.
+    pub fn socket_text_stream_with(
+        &self,
+        host: &str,
+        port: u16,
+        options: SocketOptions,
+    ) -> DStream<String> {
+        let report = ReceiverReport {
+            stream: format!("socket_text_stream({host}:{port})"),
+            ..Default::default()
+        };
+        if host.is_empty() || port == 0 {
+            self.shared().record_declaration_error(Error::invalid_argument(format!(
+                "socket_text_stream needs a host and a port other than 0, got \"{host}\" and {port}"
+            )));
+        }
+        if options.max_line_bytes == 0 {
+            self.shared()
+                .record_declaration_error(Error::invalid_argument(
+                    "SocketOptions::max_line_bytes must be at least 1",
+                ));
+        }
+        let source = SocketSource {
+            host: host.to_string(),
+            port,
+            options,
+            shared: Arc::new(Receiver {
+                received: Mutex::new(Vec::new()),
+                stopped: AtomicBool::new(false),
+                connection: Mutex::new(None),
+                report: Mutex::new(report),
+            }),
+        };
+        input_stream(self.shared(), "socket_text_stream", source)
+    }
+}

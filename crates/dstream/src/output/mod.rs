@@ -1,0 +1,123 @@
+//! Output operations: what a stream does with each batch (print, call a function, save files).
+//!
+//! Every output operation is a `ForEachDStream`, as in Spark; an output's batches are computed
+//! only because the output asks for them. A batch's outputs run one after the other, in the order
+//! they were declared.
+
+mod foreach;
+pub(crate) mod pprint;
+pub(crate) mod save;
+
+use crate::dstream::DStream;
+use crate::rdd::{Data, Rdd};
+use crate::time::Time;
+use std::fmt::Debug;
+
+impl<T: Data> DStream<T> {
+    /// Prints the first 10 records of each batch (Spark's `pprint()`).
+    ///
+    /// The layout is Spark's: a line of 43 dashes, `Time: ` and the batch time in local time,
+    /// dashes again, at most 10 records in their `Debug` form (`("spark", 4)`), `...` if there
+    /// were more, and an empty line. Empty batches print the header too.
+    ///
+    /// ```no_run
+    /// # use dstream::{Duration, PairDStreamExt, StreamingContext};
+    /// # let ssc = StreamingContext::new(Duration::from_secs(5))?;
+    /// # let counts = ssc.queue_stream(vec![vec![("spark".to_string(), 4)]], true, None);
+    /// counts.pprint();
+    /// // -------------------------------------------
+    /// // Time: 2026-11-25 09:39:20
+    /// // -------------------------------------------
+    /// // ("spark", 4)
+    /// //
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
+    pub fn pprint(&self)
+    where
+        T: Debug,
+    {
+        self.pprint_n(10);
+    }
+
+    /// Prints the first `n` records of each batch, then `...` if there were more.
+    pub fn pprint_n(&self, n: usize)
+    where
+        T: Debug,
+    {
+        foreach::register(self, "pprint", move |rdd, time| {
+            use std::io::Write;
+            let text = pprint::format_batch(&time.to_local_string(), rdd.iter(), n);
+            // One write for the whole block, so concurrent prints do not interleave with it.
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+            Ok(())
+        });
+    }
+
+    /// Calls `f` with each batch's [`Rdd`] (Spark's `foreachRDD`).
+    ///
+    /// ```
+    /// use dstream::{Duration, ManualClock, Clock, Stop, StreamingContext, Time};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let clock = ManualClock::new(Time::from_millis(0));
+    /// let ssc = StreamingContext::with_clock(Duration::from_secs(1), Clock::Manual(clock.clone()))?;
+    /// let sizes = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = sizes.clone();
+    /// ssc.queue_stream(vec![vec![1, 2, 3]], true, None)
+    ///     .foreach_rdd(move |rdd| sink.lock().unwrap().push(rdd.count()));
+    /// ssc.start()?;
+    /// clock.advance(Duration::from_secs(1));
+    /// while sizes.lock().unwrap().is_empty() { std::thread::yield_now(); }
+    /// ssc.stop(Stop::Now)?;
+    /// assert_eq!(sizes.lock().unwrap()[0], 3);
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
+    pub fn foreach_rdd(&self, f: impl Fn(Rdd<T>) + Send + Sync + 'static) {
+        foreach::register(self, "foreach_rdd", move |rdd, _| {
+            f(rdd);
+            Ok(())
+        });
+    }
+
+    /// Like [`foreach_rdd`](DStream::foreach_rdd), with the batch time as well.
+    pub fn foreach_rdd_with_time(&self, f: impl Fn(Rdd<T>, Time) + Send + Sync + 'static) {
+        foreach::register(self, "foreach_rdd", move |rdd, time| {
+            f(rdd, time);
+            Ok(())
+        });
+    }
+
+    /// Saves each batch as a directory `<prefix>-<batch time in ms>.<suffix>` (Spark's
+    /// `saveAsTextFiles`; without the `.` when `suffix` is empty), laid out as
+    /// [`Rdd::save_as_text_file`] does: `part-00000`, `part-00001`, ... and `_SUCCESS`.
+    ///
+    /// Each directory appears complete or not at all. A failure to write stops the stream with an
+    /// error naming the directory.
+    ///
+    /// ```
+    /// use dstream::{DStream, testing};
+    /// let dir = std::env::temp_dir().join(format!("dstream-doc-save-{}", std::process::id()));
+    /// let prefix = dir.join("counts");
+    /// let p = prefix.clone();
+    /// testing::run_batches(vec![vec![("spark", 4)]], move |s: DStream<(&str, i32)>| {
+    ///     s.save_as_text_files(p.to_str().unwrap(), "txt");
+    ///     s
+    /// });
+    /// let part = std::fs::read_to_string(dir.join("counts-1000.txt/part-00000")).unwrap();
+    /// assert_eq!(part, "(\"spark\", 4)\n");
+    /// assert!(dir.join("counts-1000.txt/_SUCCESS").exists());
+    /// # std::fs::remove_dir_all(dir).ok();
+    /// ```
+    pub fn save_as_text_files(&self, prefix: &str, suffix: &str)
+    where
+        T: Debug,
+    {
+        let (prefix, suffix) = (prefix.to_string(), suffix.to_string());
+        foreach::register(self, "save_as_text_files", move |rdd, time| {
+            let dir = save::batch_dir_name(&prefix, &suffix, time);
+            rdd.save_as_text_file(dir)
+        });
+    }
+}

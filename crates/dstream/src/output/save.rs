@@ -1,0 +1,89 @@
+//! Writing a batch as a directory of text files, atomically, in Spark's layout.
+
+use crate::error::{Error, Result};
+use crate::time::Time;
+use std::fmt::Debug;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// `<prefix>-<batch ms>.<suffix>`, or `<prefix>-<batch ms>` when `suffix` is empty (Spark's rule).
+pub(crate) fn batch_dir_name(prefix: &str, suffix: &str, time: Time) -> PathBuf {
+    if suffix.is_empty() {
+        PathBuf::from(format!("{prefix}-{}", time.as_millis()))
+    } else {
+        PathBuf::from(format!("{prefix}-{}.{suffix}", time.as_millis()))
+    }
+}
+
+/// Writes `parts` under `dir` (one `part-NNNNN` per partition, then `_SUCCESS`) into a hidden
+/// sibling directory, then renames it into place, so that `dir` appears complete or not at all.
+pub(crate) fn write_text_dir<T: Debug>(dir: &Path, parts: &[Vec<T>]) -> Result<()> {
+    let name = dir
+        .file_name()
+        .ok_or_else(|| {
+            Error::invalid_argument(format!(
+                "cannot save to {}: it has no file name",
+                dir.display()
+            ))
+        })?
+        .to_string_lossy()
+        .into_owned();
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(|e| {
+        Error::io(
+            format!("cannot create the directory {}", parent.display()),
+            e,
+        )
+    })?;
+    let unique = format!(
+        "{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos()
+    );
+    let staging = parent.join(format!(".{name}.tmp-{unique}"));
+    let result =
+        write_parts(&staging, parts).and_then(|()| publish(&staging, dir, &parent, &name, &unique));
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+fn write_parts<T: Debug>(staging: &Path, parts: &[Vec<T>]) -> Result<()> {
+    let fail = |what: &Path, e| Error::io(format!("cannot write {}", what.display()), e);
+    std::fs::create_dir(staging).map_err(|e| fail(staging, e))?;
+    for (i, part) in parts.iter().enumerate() {
+        let path = staging.join(format!("part-{i:05}"));
+        let file = std::fs::File::create(&path).map_err(|e| fail(&path, e))?;
+        let mut out = BufWriter::new(file);
+        for record in part {
+            writeln!(out, "{record:?}").map_err(|e| fail(&path, e))?;
+        }
+        out.flush().map_err(|e| fail(&path, e))?;
+    }
+    let success = staging.join("_SUCCESS");
+    std::fs::File::create(&success).map_err(|e| fail(&success, e))?;
+    Ok(())
+}
+
+/// Renames `staging` to `dir`, replacing an older `dir` (which is moved aside first).
+fn publish(staging: &Path, dir: &Path, parent: &Path, name: &str, unique: &str) -> Result<()> {
+    let old = parent.join(format!(".{name}.old-{unique}"));
+    let replaced = dir.exists();
+    if replaced {
+        std::fs::rename(dir, &old)
+            .map_err(|e| Error::io(format!("cannot replace {}", dir.display()), e))?;
+    }
+    std::fs::rename(staging, dir)
+        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    if replaced {
+        let _ = std::fs::remove_dir_all(&old);
+    }
+    Ok(())
+}

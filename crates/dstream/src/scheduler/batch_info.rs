@@ -1,0 +1,73 @@
+//! `BatchInfo`: what happened to one batch (Spark's `BatchInfo`), for metrics and listeners.
+
+use crate::time::Time;
+use std::time::SystemTime;
+
+/// Timing and size of one processed batch.
+///
+/// Delays follow Spark's definitions: *scheduling delay* is how long the batch waited for the
+/// previous ones, *processing delay* how long its output operations took, *total delay* both.
+///
+/// # Examples
+///
+/// ```
+/// use dstream::{DStream, testing};
+///
+/// let (_, history) = testing::run_batches_with_history(vec![vec![1, 2, 3]], |s: DStream<i32>| s);
+/// assert_eq!(history[0].num_records(), 3);
+/// assert!(history[0].total_delay() >= history[0].processing_delay());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchInfo {
+    pub(crate) batch_time: Time,
+    pub(crate) num_records: u64,
+    pub(crate) submitted_at: SystemTime,
+    pub(crate) processing_started_at: SystemTime,
+    pub(crate) processing_ended_at: SystemTime,
+}
+
+impl BatchInfo {
+    /// The batch's time.
+    pub fn batch_time(&self) -> Time {
+        self.batch_time
+    }
+
+    /// How many records the sources delivered for this batch.
+    pub fn num_records(&self) -> u64 {
+        self.num_records
+    }
+
+    /// When the batch was cut from the sources (wall clock).
+    pub fn submitted_at(&self) -> SystemTime {
+        self.submitted_at
+    }
+
+    /// When its first output operation started (wall clock).
+    pub fn processing_started_at(&self) -> SystemTime {
+        self.processing_started_at
+    }
+
+    /// When its last output operation ended (wall clock).
+    pub fn processing_ended_at(&self) -> SystemTime {
+        self.processing_ended_at
+    }
+
+    /// Time spent waiting for earlier batches.
+    pub fn scheduling_delay(&self) -> std::time::Duration {
+        since(self.submitted_at, self.processing_started_at)
+    }
+
+    /// Time spent running the output operations.
+    pub fn processing_delay(&self) -> std::time::Duration {
+        since(self.processing_started_at, self.processing_ended_at)
+    }
+
+    /// Scheduling delay plus processing delay.
+    pub fn total_delay(&self) -> std::time::Duration {
+        since(self.submitted_at, self.processing_ended_at)
+    }
+}
+
+fn since(earlier: SystemTime, later: SystemTime) -> std::time::Duration {
+    later.duration_since(earlier).unwrap_or_default()
+}

@@ -1,0 +1,302 @@
+//! Running the graph: the job generator cuts a batch at every interval, the job scheduler runs the
+//! batch's output operations in order (Spark's `JobGenerator` and `JobScheduler`).
+//!
+//! Two threads per active context:
+//! - **generator**: waits for each batch time on the context's clock, moves what the sources
+//!   received into that batch (`allocate`), and queues the batch;
+//! - **jobs**: takes batches in order and runs every output operation on them. A slow batch
+//!   delays the next ones (their scheduling delay grows) but never mixes their data.
+
+mod batch_info;
+pub(crate) mod graph;
+
+pub use batch_info::BatchInfo;
+
+use crate::context::{ContextShared, ContextState, HISTORY_LIMIT, Stop};
+use crate::error::{Error, ErrorKind, Result, panic_message};
+use crate::time::Time;
+use graph::{InputSource, OutputOp};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread::ThreadId;
+use std::time::SystemTime;
+
+/// The threads and flags of an active context.
+pub(crate) struct Runtime {
+    /// Tells the generator to cut no more batches.
+    halt_generator: Arc<AtomicBool>,
+    /// Tells the job thread to drop queued batches.
+    halt_jobs: Arc<AtomicBool>,
+    /// With a graceful stop: the last batch to cut.
+    drain_until: Arc<std::sync::Mutex<Option<Time>>>,
+    jobs_thread: ThreadId,
+    jobs_done: bool,
+}
+
+struct Batch {
+    time: Time,
+    records: u64,
+    submitted_at: SystemTime,
+}
+
+/// Starts an Initialized context (see `StreamingContext::start`).
+pub(crate) fn start(ctx: &Arc<ContextShared>) -> Result<()> {
+    let mut state = ctx.lock();
+    match state.phase {
+        ContextState::Active => {
+            return Err(Error::invalid_state(
+                "the StreamingContext is already started",
+            ));
+        }
+        ContextState::Stopped => {
+            return Err(Error::invalid_state(
+                "a stopped StreamingContext cannot be started again (as in Spark); create a new \
+                 StreamingContext and declare the pipeline on it",
+            ));
+        }
+        ContextState::Initialized => {}
+    }
+    if let Some(err) = state.declaration_errors.first() {
+        return Err(err.clone());
+    }
+    if state.graph.outputs.is_empty() {
+        return Err(Error::invalid_state(
+            "no output operation is declared, so there is nothing to execute; declare at least \
+             one (pprint, foreach_rdd, save_as_text_files) before start()",
+        ));
+    }
+    let interval = ctx.batch_interval;
+    let start_time = ctx.clock.now().floor(interval) + interval;
+    ctx.set_zero_time(start_time - interval);
+    let inputs = state.graph.inputs.clone();
+    let outputs = state.graph.outputs.clone();
+    for (i, input) in inputs.iter().enumerate() {
+        if let Err(err) = input.start(start_time) {
+            inputs[..i].iter().for_each(|started| started.stop());
+            return Err(err);
+        }
+    }
+
+    let halt_generator = Arc::new(AtomicBool::new(false));
+    let halt_jobs = Arc::new(AtomicBool::new(false));
+    let drain_until = Arc::new(std::sync::Mutex::new(None));
+    let (batches, queue) = mpsc::channel::<Batch>();
+
+    let generator = {
+        let (ctx, inputs) = (Arc::clone(ctx), inputs);
+        let (halt, drain_until) = (Arc::clone(&halt_generator), Arc::clone(&drain_until));
+        move || generate(&ctx, &inputs, start_time, &halt, &drain_until, batches)
+    };
+    let jobs = {
+        let ctx = Arc::clone(ctx);
+        let halt = Arc::clone(&halt_jobs);
+        move || run_jobs(&ctx, &outputs, &halt, queue)
+    };
+    let spawn_error = |e| Error::io("cannot start the streaming threads", e);
+    let jobs_thread = std::thread::Builder::new()
+        .name("dstream-jobs".into())
+        .spawn(jobs)
+        .map_err(spawn_error)?;
+    std::thread::Builder::new()
+        .name("dstream-generator".into())
+        .spawn(generator)
+        .map_err(spawn_error)?;
+
+    state.runtime = Some(Runtime {
+        halt_generator,
+        halt_jobs,
+        drain_until,
+        jobs_thread: jobs_thread.thread().id(),
+        jobs_done: false,
+    });
+    state.phase = ContextState::Active;
+    drop(state);
+    ctx.notify();
+    Ok(())
+}
+
+/// The generator thread: one batch per interval until halted (or drained, on a graceful stop).
+fn generate(
+    ctx: &ContextShared,
+    inputs: &[Arc<dyn InputSource>],
+    start_time: Time,
+    halt: &AtomicBool,
+    drain_until: &std::sync::Mutex<Option<Time>>,
+    batches: mpsc::Sender<Batch>,
+) {
+    let mut time = start_time;
+    let stopped = || halt.load(Ordering::Acquire);
+    while ctx.clock.wait_until(time, &stopped) {
+        let partitions = ctx.parallelism();
+        let records = inputs
+            .iter()
+            .map(|input| input.allocate(time, partitions))
+            .sum();
+        if batches
+            .send(Batch {
+                time,
+                records,
+                submitted_at: SystemTime::now(),
+            })
+            .is_err()
+        {
+            return;
+        }
+        let last = *drain_until.lock().unwrap_or_else(|e| e.into_inner());
+        if last.is_some_and(|last| time >= last) {
+            return;
+        }
+        time = time + ctx.batch_interval;
+    }
+}
+
+/// The job thread: runs each batch's output operations in declaration order.
+fn run_jobs(
+    ctx: &ContextShared,
+    outputs: &[Arc<dyn OutputOp>],
+    halt: &AtomicBool,
+    queue: mpsc::Receiver<Batch>,
+) {
+    for batch in queue {
+        if halt.load(Ordering::Acquire) {
+            break;
+        }
+        let processing_started_at = SystemTime::now();
+        let outcome = run_outputs(outputs, batch.time);
+        let info = BatchInfo {
+            batch_time: batch.time,
+            num_records: batch.records,
+            submitted_at: batch.submitted_at,
+            processing_started_at,
+            processing_ended_at: SystemTime::now(),
+        };
+        let mut state = ctx.lock();
+        state.last_completed = Some(batch.time);
+        if state.history.len() == HISTORY_LIMIT {
+            state.history.pop_front();
+        }
+        state.history.push_back(info);
+        if let Err(err) = outcome {
+            // The first failure stops the context; `await_termination*` and `stop` report it.
+            state.stream_error.get_or_insert(err);
+            drop(state);
+            ctx.notify();
+            stop(ctx, Stop::Now);
+            break;
+        }
+        drop(state);
+        ctx.notify();
+    }
+    if let Some(runtime) = ctx.lock().runtime.as_mut() {
+        runtime.jobs_done = true;
+    }
+    ctx.notify();
+}
+
+fn run_outputs(outputs: &[Arc<dyn OutputOp>], time: Time) -> Result<()> {
+    for output in outputs {
+        match catch_unwind(AssertUnwindSafe(|| output.run(time))) {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => {
+                return Err(Error::new(
+                    err.kind(),
+                    format!(
+                        "batch {} ({}) failed in `{}`: {err}",
+                        time.to_local_string(),
+                        time,
+                        output.name()
+                    ),
+                ));
+            }
+            Err(payload) => {
+                return Err(Error::new(
+                    ErrorKind::UserCode,
+                    format!(
+                        "batch {} ({}) failed: a function of the pipeline feeding `{}` panicked: {}. \
+                         The context was stopped; fix the function and run the pipeline on a new \
+                         StreamingContext.",
+                        time.to_local_string(),
+                        time,
+                        output.name(),
+                        panic_message(payload.as_ref())
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Stops a context (see `StreamingContext::stop`).
+pub(crate) fn stop(ctx: &ContextShared, mode: Stop) {
+    let state = ctx.lock();
+    let runtime = match state.phase {
+        ContextState::Stopped => return,
+        ContextState::Initialized => {
+            finish(ctx, state);
+            return;
+        }
+        ContextState::Active => state
+            .runtime
+            .as_ref()
+            .expect("an active context has a runtime"),
+    };
+    let (halt_generator, halt_jobs, drain_until) = (
+        Arc::clone(&runtime.halt_generator),
+        Arc::clone(&runtime.halt_jobs),
+        Arc::clone(&runtime.drain_until),
+    );
+    let on_jobs_thread = runtime.jobs_thread == std::thread::current().id();
+    let inputs = state.graph.inputs.clone();
+    drop(state);
+
+    inputs.iter().for_each(|input| input.stop());
+    // Spark waits ten batch intervals at most for a graceful stop; we bound every wait by that.
+    let patience = (ctx.batch_interval * 10).to_std();
+    if mode == Stop::Gracefully && !on_jobs_thread {
+        // Every line received so far lands in the batch at the next boundary: run up to it.
+        let last = ctx.clock.now().floor(ctx.batch_interval) + ctx.batch_interval;
+        *drain_until.lock().unwrap_or_else(|e| e.into_inner()) = Some(last);
+        wait_until(ctx, patience, |state| {
+            state.last_completed.is_some_and(|done| done >= last)
+                || state.runtime.as_ref().is_none_or(|r| r.jobs_done)
+        });
+    }
+    halt_generator.store(true, Ordering::Release);
+    halt_jobs.store(true, Ordering::Release);
+    if !on_jobs_thread {
+        // Let the batch in progress finish its output operations.
+        wait_until(ctx, patience, |state| {
+            state.runtime.as_ref().is_none_or(|r| r.jobs_done)
+        });
+    }
+    let state = ctx.lock();
+    if state.phase != ContextState::Stopped {
+        finish(ctx, state);
+    }
+}
+
+fn wait_until(
+    ctx: &ContextShared,
+    patience: std::time::Duration,
+    done: impl Fn(&crate::context::State) -> bool,
+) {
+    let deadline = std::time::Instant::now() + patience;
+    let mut state = ctx.lock();
+    while !done(&state) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        state = ctx.wait_timeout(state, left.min(std::time::Duration::from_millis(50)));
+    }
+}
+
+/// Marks the context stopped and lets go of the graph (which holds the context in turn).
+fn finish(ctx: &ContextShared, mut state: std::sync::MutexGuard<'_, crate::context::State>) {
+    state.phase = ContextState::Stopped;
+    state.graph.outputs.clear();
+    drop(state);
+    ctx.notify();
+}

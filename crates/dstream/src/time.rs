@@ -1,0 +1,255 @@
+//! `Time`, `Duration` and `Interval`: millisecond value types, as in Spark Streaming.
+
+use std::fmt;
+use std::ops::{Add, Div, Mul, Sub};
+
+/// A length of time in milliseconds (Spark's `Duration`).
+///
+/// # Examples
+///
+/// ```
+/// use dstream::Duration;
+///
+/// let batch = Duration::from_secs(5);
+/// assert_eq!(batch.as_millis(), 5000);
+/// assert!(Duration::from_secs(10).is_multiple_of(batch));
+/// assert_eq!(batch.to_string(), "5000 ms");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Duration(i64);
+
+impl Duration {
+    /// No time at all.
+    pub const ZERO: Duration = Duration(0);
+
+    /// `ms` milliseconds.
+    pub const fn from_millis(ms: i64) -> Self {
+        Duration(ms)
+    }
+
+    /// `s` seconds.
+    pub const fn from_secs(s: i64) -> Self {
+        Duration(s * 1000)
+    }
+
+    /// `m` minutes.
+    pub const fn from_minutes(m: i64) -> Self {
+        Duration(m * 60_000)
+    }
+
+    /// The length in milliseconds.
+    pub const fn as_millis(self) -> i64 {
+        self.0
+    }
+
+    /// The length in seconds, with a fraction.
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1000.0
+    }
+
+    /// Whether `self` is a whole number of `other`s (`other` must not be zero).
+    pub fn is_multiple_of(self, other: Duration) -> bool {
+        other.0 != 0 && self.0 % other.0 == 0
+    }
+
+    /// Whether this duration is zero.
+    pub fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The same length as a `std::time::Duration` (negative lengths become zero).
+    pub fn to_std(self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.0.max(0) as u64)
+    }
+}
+
+impl From<std::time::Duration> for Duration {
+    fn from(d: std::time::Duration) -> Self {
+        Duration(d.as_millis().min(i64::MAX as u128) as i64)
+    }
+}
+
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ms", self.0)
+    }
+}
+
+impl Add for Duration {
+    type Output = Duration;
+    fn add(self, rhs: Duration) -> Duration {
+        Duration(self.0 + rhs.0)
+    }
+}
+
+impl Sub for Duration {
+    type Output = Duration;
+    fn sub(self, rhs: Duration) -> Duration {
+        Duration(self.0 - rhs.0)
+    }
+}
+
+impl Mul<i64> for Duration {
+    type Output = Duration;
+    fn mul(self, rhs: i64) -> Duration {
+        Duration(self.0 * rhs)
+    }
+}
+
+impl Div for Duration {
+    type Output = i64;
+    /// How many whole `rhs` fit in `self`.
+    fn div(self, rhs: Duration) -> i64 {
+        self.0 / rhs.0
+    }
+}
+
+/// A point in time: milliseconds since the Unix epoch (Spark's `Time`).
+///
+/// Batch times are `Time`s that are multiples of the batch interval.
+///
+/// # Examples
+///
+/// ```
+/// use dstream::{Duration, Time};
+///
+/// let t = Time::from_millis(12_345);
+/// assert_eq!(t.floor(Duration::from_secs(5)), Time::from_millis(10_000));
+/// assert_eq!(t + Duration::from_millis(5), Time::from_millis(12_350));
+/// assert_eq!(Time::from_millis(3000) - Time::from_millis(1000), Duration::from_secs(2));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Time(i64);
+
+impl Time {
+    /// The time `ms` milliseconds after the Unix epoch.
+    pub const fn from_millis(ms: i64) -> Self {
+        Time(ms)
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub const fn as_millis(self) -> i64 {
+        self.0
+    }
+
+    /// The latest multiple of `interval` at or before `self`.
+    pub fn floor(self, interval: Duration) -> Time {
+        Time(self.0.div_euclid(interval.0) * interval.0)
+    }
+
+    /// Whether `self` is a multiple of `interval` since the epoch.
+    pub fn is_multiple_of(self, interval: Duration) -> bool {
+        interval.0 != 0 && self.0 % interval.0 == 0
+    }
+
+    /// The time as Spark's `pprint` shows it: `YYYY-MM-DD HH:MM:SS` in local time, followed by
+    /// `.ffffff` only when the time has a fraction of a second.
+    ///
+    /// ```
+    /// use dstream::Time;
+    /// let shown = Time::from_millis(1_700_000_000_250).to_local_string();
+    /// assert!(shown.ends_with(".250000"));
+    /// assert_eq!(Time::from_millis(1_700_000_000_000).to_local_string().len(), 19);
+    /// ```
+    pub fn to_local_string(self) -> String {
+        use chrono::TimeZone;
+        let seconds = self.0.div_euclid(1000);
+        let millis = self.0.rem_euclid(1000);
+        let local = chrono::Local
+            .timestamp_opt(seconds, 0)
+            .earliest()
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_else(|| format!("{} ms", self.0));
+        if millis == 0 {
+            local
+        } else {
+            format!("{local}.{:06}", millis * 1000)
+        }
+    }
+}
+
+impl fmt::Display for Time {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ms", self.0)
+    }
+}
+
+impl Add<Duration> for Time {
+    type Output = Time;
+    fn add(self, rhs: Duration) -> Time {
+        Time(self.0 + rhs.0)
+    }
+}
+
+impl Sub<Duration> for Time {
+    type Output = Time;
+    fn sub(self, rhs: Duration) -> Time {
+        Time(self.0 - rhs.0)
+    }
+}
+
+impl Sub for Time {
+    type Output = Duration;
+    fn sub(self, rhs: Time) -> Duration {
+        Duration(self.0 - rhs.0)
+    }
+}
+
+/// The half-open span of time `(begin, end]` that a batch or a window covers.
+///
+/// # Examples
+///
+/// ```
+/// use dstream::{Duration, Interval, Time};
+///
+/// let batch = Interval::ending_at(Time::from_millis(10_000), Duration::from_secs(5));
+/// assert_eq!(batch.begin(), Time::from_millis(5_000));
+/// assert!(batch.contains(Time::from_millis(10_000)));
+/// assert!(!batch.contains(Time::from_millis(5_000)));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Interval {
+    begin: Time,
+    end: Time,
+}
+
+impl Interval {
+    /// The interval `(begin, end]`.
+    pub fn new(begin: Time, end: Time) -> Self {
+        Interval { begin, end }
+    }
+
+    /// The interval of length `duration` that ends at `end`.
+    pub fn ending_at(end: Time, duration: Duration) -> Self {
+        Interval {
+            begin: end - duration,
+            end,
+        }
+    }
+
+    /// The (excluded) start.
+    pub fn begin(&self) -> Time {
+        self.begin
+    }
+
+    /// The (included) end.
+    pub fn end(&self) -> Time {
+        self.end
+    }
+
+    /// `end - begin`.
+    pub fn duration(&self) -> Duration {
+        self.end - self.begin
+    }
+
+    /// Whether `t` is in `(begin, end]`.
+    pub fn contains(&self, t: Time) -> bool {
+        self.begin < t && t <= self.end
+    }
+}
+
+impl fmt::Display for Interval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "({}, {}]", self.begin, self.end)
+    }
+}
