@@ -122,12 +122,8 @@ mod tests {
     fn first_occurrence_order_across_partitions() {
         let parts = split(words("b a b c a d"), 2); // [b a b] [c a d]
         let out = combine_by_key(parts, |v| v, |a, b| a + b, |a, b| a + b);
-        let want: Vec<(String, i64)> = vec![
-            ("b".into(), 2),
-            ("a".into(), 2),
-            ("c".into(), 1),
-            ("d".into(), 1),
-        ];
+        let want: Vec<(String, i64)> =
+            vec![("b".into(), 2), ("a".into(), 2), ("c".into(), 1), ("d".into(), 1)];
         assert_eq!(out, want);
     }
 
@@ -147,14 +143,6 @@ mod tests {
         let left = vec![vec![("a", 1), ("b", 2), ("a", 3)]];
         let right = vec![vec![("a", 'x'), ("c", 'y'), ("a", 'z')]];
         let out = join(left, right);
-        assert_eq!(
-            out,
-            vec![
-                ("a", (1, 'x')),
-                ("a", (1, 'z')),
-                ("a", (3, 'x')),
-                ("a", (3, 'z'))
-            ]
-        );
+        assert_eq!(out, vec![("a", (1, 'x')), ("a", (1, 'z')), ("a", (3, 'x')), ("a", (3, 'z'))]);
     }
 }

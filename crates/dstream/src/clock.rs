@@ -67,9 +67,7 @@ impl Clock {
 }
 
 fn system_now() -> Time {
-    let since_epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     Time::from_millis(since_epoch.as_millis() as i64)
 }
 
@@ -91,10 +89,7 @@ impl ManualClock {
     /// A manual clock showing `start`.
     pub fn new(start: Time) -> Self {
         ManualClock {
-            inner: Arc::new(ManualInner {
-                now: Mutex::new(start.as_millis()),
-                moved: Condvar::new(),
-            }),
+            inner: Arc::new(ManualInner { now: Mutex::new(start.as_millis()), moved: Condvar::new() }),
         }
     }
 

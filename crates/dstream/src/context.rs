@@ -188,9 +188,7 @@ impl StreamingContext {
 
     /// Sets how many partitions sources cut a batch into (at least 1), before `start()`.
     pub fn set_default_parallelism(&self, partitions: usize) {
-        self.shared
-            .parallelism
-            .store(partitions.max(1), Ordering::Relaxed);
+        self.shared.parallelism.store(partitions.max(1), Ordering::Relaxed);
     }
 
     /// Sets the directory where checkpoints are written (Spark's `checkpoint(dir)`); it is
@@ -207,17 +205,11 @@ impl StreamingContext {
     /// ```
     pub fn checkpoint(&self, dir: impl AsRef<Path>) -> Result<()> {
         let dir = dir.as_ref();
-        std::fs::create_dir_all(dir).map_err(|e| {
-            Error::io(
-                format!("cannot create the checkpoint directory {}", dir.display()),
-                e,
-            )
-        })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io(format!("cannot create the checkpoint directory {}", dir.display()), e))?;
         let mut state = self.shared.lock();
         if state.phase != ContextState::Initialized {
-            return Err(Error::invalid_state(
-                "checkpoint(dir) must be called before start()",
-            ));
+            return Err(Error::invalid_state("checkpoint(dir) must be called before start()"));
         }
         state.checkpoint_dir = Some(dir.to_path_buf());
         Ok(())
@@ -252,10 +244,8 @@ impl StreamingContext {
         let deadline = timeout.map(|t| std::time::Instant::now() + t);
         let mut state = self.shared.lock();
         loop {
-            if let Some(err) = state
-                .stream_error
-                .clone()
-                .or_else(|| state.declaration_errors.first().cloned())
+            if let Some(err) =
+                state.stream_error.clone().or_else(|| state.declaration_errors.first().cloned())
             {
                 return Err(err);
             }
@@ -268,21 +258,13 @@ impl StreamingContext {
                 ));
             }
             state = match deadline {
-                None => self
-                    .shared
-                    .changed
-                    .wait(state)
-                    .unwrap_or_else(|e| e.into_inner()),
+                None => self.shared.changed.wait(state).unwrap_or_else(|e| e.into_inner()),
                 Some(deadline) => {
                     let left = deadline.saturating_duration_since(std::time::Instant::now());
                     if left.is_zero() {
                         return Ok(false);
                     }
-                    self.shared
-                        .changed
-                        .wait_timeout(state, left)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0
+                    self.shared.changed.wait_timeout(state, left).unwrap_or_else(|e| e.into_inner()).0
                 }
             };
         }
@@ -336,12 +318,7 @@ impl StreamingContext {
                     "batch {time} was not processed within {timeout:?}"
                 )));
             }
-            state = self
-                .shared
-                .changed
-                .wait_timeout(state, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            state = self.shared.changed.wait_timeout(state, left).unwrap_or_else(|e| e.into_inner()).0;
         }
     }
 }
@@ -360,10 +337,7 @@ impl ContextShared {
         guard: MutexGuard<'a, State>,
         timeout: std::time::Duration,
     ) -> MutexGuard<'a, State> {
-        self.changed
-            .wait_timeout(guard, timeout)
-            .unwrap_or_else(|e| e.into_inner())
-            .0
+        self.changed.wait_timeout(guard, timeout).unwrap_or_else(|e| e.into_inner()).0
     }
 
     pub(crate) fn parallelism(&self) -> usize {
@@ -389,11 +363,7 @@ impl ContextShared {
                 "`{what}` was declared after the StreamingContext was {}; adding sources, \
                  transformations and output operations after start() is not supported. Declare \
                  the whole pipeline before start(), or create a new StreamingContext.",
-                if phase == ContextState::Active {
-                    "started"
-                } else {
-                    "stopped"
-                }
+                if phase == ContextState::Active { "started" } else { "stopped" }
             )));
         }
     }

@@ -43,10 +43,7 @@ pub struct Error {
 impl Error {
     /// Makes an error of the given kind with a message for the user.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error {
-            kind,
-            message: message.into(),
-        }
+        Error { kind, message: message.into() }
     }
 
     pub(crate) fn invalid_state(message: impl Into<String>) -> Self {

@@ -98,7 +98,6 @@ pub use time::{Duration, Interval, Time};
 /// Everything a notebook needs: `use dstream::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        DStream, Duration, LineServer, PairDStreamExt, Rdd, StatCounter, Stop, StreamingContext,
-        Time,
+        DStream, Duration, LineServer, PairDStreamExt, Rdd, StatCounter, Stop, StreamingContext, Time,
     };
 }

@@ -71,9 +71,7 @@ impl LineServerBuilder {
     /// where the previous one stopped.
     pub fn start(self) -> Result<LineServer> {
         if self.lines.is_empty() {
-            return Err(Error::invalid_argument(
-                "a LineServer needs at least one line to send",
-            ));
+            return Err(Error::invalid_argument("a LineServer needs at least one line to send"));
         }
         if self.every <= Duration::ZERO {
             return Err(Error::invalid_argument(format!(
@@ -84,12 +82,8 @@ impl LineServerBuilder {
         let listener = TcpListener::bind(("127.0.0.1", self.port)).map_err(|e| {
             Error::io(format!("cannot listen on 127.0.0.1:{} (is another server using it? try another port, or 0 for any free one)", self.port), e)
         })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| Error::io("cannot read the server's address", e))?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| Error::io("cannot configure the server socket", e))?;
+        let addr = listener.local_addr().map_err(|e| Error::io("cannot read the server's address", e))?;
+        listener.set_nonblocking(true).map_err(|e| Error::io("cannot configure the server socket", e))?;
         let shared = Arc::new(ServerShared {
             stopped: AtomicBool::new(false),
             sent: AtomicU64::new(0),
@@ -156,32 +150,19 @@ impl LineServer {
     }
 
     /// A server sending lines drawn at random from `lines`; the same `seed` gives the same lines.
-    pub fn random<S: Into<String>>(
-        lines: impl IntoIterator<Item = S>,
-        seed: u64,
-    ) -> LineServerBuilder {
-        LineServer::builder(
-            lines.into_iter().map(Into::into).collect(),
-            Order::Random { seed },
-        )
+    pub fn random<S: Into<String>>(lines: impl IntoIterator<Item = S>, seed: u64) -> LineServerBuilder {
+        LineServer::builder(lines.into_iter().map(Into::into).collect(), Order::Random { seed })
     }
 
     /// A server sending lines drawn at random from the file at `path` (empty lines skipped).
     pub fn random_from_file(path: impl AsRef<Path>, seed: u64) -> Result<LineServerBuilder> {
         let path = path.as_ref();
-        let text = std::fs::read(path)
-            .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+        let text =
+            std::fs::read(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
         let text = String::from_utf8_lossy(&text);
-        let lines: Vec<String> = text
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(str::to_string)
-            .collect();
+        let lines: Vec<String> = text.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect();
         if lines.is_empty() {
-            return Err(Error::invalid_argument(format!(
-                "{} has no non-empty line to send",
-                path.display()
-            )));
+            return Err(Error::invalid_argument(format!("{} has no non-empty line to send", path.display())));
         }
         Ok(LineServer::random(lines, seed))
     }
@@ -214,11 +195,7 @@ impl LineServer {
 
     /// The lines it has sent, in order (the first million).
     pub fn sent_lines(&self) -> Vec<String> {
-        self.shared
-            .log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.shared.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// How many clients have connected so far.
@@ -240,10 +217,7 @@ impl Drop for LineServer {
 
 impl std::fmt::Debug for LineServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LineServer")
-            .field("addr", &self.addr)
-            .field("sent", &self.sent_count())
-            .finish()
+        f.debug_struct("LineServer").field("addr", &self.addr).field("sent", &self.sent_count()).finish()
     }
 }
 
@@ -319,10 +293,7 @@ fn send_to(
             std::thread::sleep((due - now).min(std::time::Duration::from_millis(20)));
             continue;
         }
-        if config
-            .limit
-            .is_some_and(|limit| shared.sent.load(Ordering::Acquire) >= limit)
-        {
+        if config.limit.is_some_and(|limit| shared.sent.load(Ordering::Acquire) >= limit) {
             due = now + std::time::Duration::from_millis(20);
             continue;
         }
@@ -333,10 +304,7 @@ fn send_to(
         }
         shared.sent.fetch_add(1, Ordering::AcqRel);
         if config.verbose {
-            println!(
-                "[server {}] sent: {line}",
-                chrono::Local::now().format("%H:%M:%S")
-            );
+            println!("[server {}] sent: {line}", chrono::Local::now().format("%H:%M:%S"));
         }
         let mut log = shared.log.lock().unwrap_or_else(|e| e.into_inner());
         if log.len() < SENT_LOG_LIMIT {

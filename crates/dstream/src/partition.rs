@@ -46,11 +46,7 @@ where
         for handle in handles {
             // A panic in user code inside a task is re-raised here, on the job thread, where the
             // scheduler catches it and reports it as the batch's error.
-            out.push(
-                handle
-                    .join()
-                    .unwrap_or_else(|payload| std::panic::resume_unwind(payload)),
-            );
+            out.push(handle.join().unwrap_or_else(|payload| std::panic::resume_unwind(payload)));
         }
         out
     })
@@ -91,12 +87,6 @@ mod tests {
     fn parallel_map_keeps_partition_order() {
         let parts = split((0..100_000u64).collect::<Vec<_>>(), 2);
         let sums = map_partitions(parts, |p| p.iter().sum::<u64>());
-        assert_eq!(
-            sums,
-            vec![
-                (0..50_000u64).sum::<u64>(),
-                (50_000..100_000u64).sum::<u64>()
-            ]
-        );
+        assert_eq!(sums, vec![(0..50_000u64).sum::<u64>(), (50_000..100_000u64).sum::<u64>()]);
     }
 }

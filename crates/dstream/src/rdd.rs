@@ -38,9 +38,7 @@ pub struct Rdd<T> {
 
 impl<T> Clone for Rdd<T> {
     fn clone(&self) -> Self {
-        Rdd {
-            parts: Arc::clone(&self.parts),
-        }
+        Rdd { parts: Arc::clone(&self.parts) }
     }
 }
 
@@ -58,9 +56,7 @@ impl<T: Data> Rdd<T> {
 
     /// An RDD with the given partitions.
     pub fn from_partitions(parts: Vec<Vec<T>>) -> Self {
-        Rdd {
-            parts: Arc::new(parts),
-        }
+        Rdd { parts: Arc::new(parts) }
     }
 
     /// An RDD with no record and no partition.
@@ -130,9 +126,7 @@ impl<T: Data> Rdd<T> {
 
     /// Applies `f` to every record and flattens the results.
     pub fn flat_map<U: Data, I: IntoIterator<Item = U>>(self, f: impl Fn(T) -> I + Sync) -> Rdd<U> {
-        let parts = map_partitions(self.into_partitions(), |p| {
-            p.into_iter().flat_map(&f).collect()
-        });
+        let parts = map_partitions(self.into_partitions(), |p| p.into_iter().flat_map(&f).collect());
         Rdd::from_partitions(parts)
     }
 
@@ -199,18 +193,14 @@ impl<T: Data + Eq + Hash> Rdd<T> {
     /// The distinct records, each where it first occurs.
     pub fn distinct(self) -> Rdd<T> {
         let n = self.num_partitions();
-        let pairs = map_partitions(self.into_partitions(), |p| {
-            p.into_iter().map(|r| (r, ())).collect()
-        });
+        let pairs = map_partitions(self.into_partitions(), |p| p.into_iter().map(|r| (r, ())).collect());
         let unique = aggregate::combine_by_key(pairs, |()| (), |(), ()| (), |(), ()| ());
         Rdd::split(unique.into_iter().map(|(r, ())| r).collect(), n)
     }
 
     /// How many times each distinct record occurs, in first-occurrence order.
     pub fn count_by_value(self) -> Vec<(T, i64)> {
-        let pairs = map_partitions(self.into_partitions(), |p| {
-            p.into_iter().map(|r| (r, 1i64)).collect()
-        });
+        let pairs = map_partitions(self.into_partitions(), |p| p.into_iter().map(|r| (r, 1i64)).collect());
         aggregate::combine_by_key(pairs, |c| c, |a, b| a + b, |a, b| a + b)
     }
 }

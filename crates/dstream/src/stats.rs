@@ -58,14 +58,7 @@ pub struct StatCounter {
 
 impl Default for StatCounter {
     fn default() -> Self {
-        StatCounter {
-            n: 0,
-            mu: 0.0,
-            m2: 0.0,
-            max: f64::NEG_INFINITY,
-            min: f64::INFINITY,
-            integral: true,
-        }
+        StatCounter { n: 0, mu: 0.0, m2: 0.0, max: f64::NEG_INFINITY, min: f64::INFINITY, integral: true }
     }
 }
 
@@ -77,10 +70,7 @@ impl StatCounter {
 
     /// A counter over `values`.
     pub fn from_values<V: StatValue>(values: impl IntoIterator<Item = V>) -> Self {
-        let mut s = StatCounter {
-            integral: V::INTEGRAL,
-            ..StatCounter::default()
-        };
+        let mut s = StatCounter { integral: V::INTEGRAL, ..StatCounter::default() };
         for v in values {
             s.push(v.to_f64());
         }
@@ -104,10 +94,7 @@ impl StatCounter {
             return;
         }
         if self.n == 0 {
-            *self = StatCounter {
-                integral: self.integral,
-                ..*other
-            };
+            *self = StatCounter { integral: self.integral, ..*other };
             return;
         }
         let delta = other.mu - self.mu;
@@ -152,20 +139,12 @@ impl StatCounter {
 
     /// Population variance (divides by n; `NaN` when empty).
     pub fn variance(&self) -> f64 {
-        if self.n == 0 {
-            f64::NAN
-        } else {
-            self.m2 / self.n as f64
-        }
+        if self.n == 0 { f64::NAN } else { self.m2 / self.n as f64 }
     }
 
     /// Sample variance (divides by n − 1; `NaN` with fewer than two values).
     pub fn sample_variance(&self) -> f64 {
-        if self.n <= 1 {
-            f64::NAN
-        } else {
-            self.m2 / (self.n - 1) as f64
-        }
+        if self.n <= 1 { f64::NAN } else { self.m2 / (self.n - 1) as f64 }
     }
 
     /// Population standard deviation.
@@ -183,11 +162,7 @@ impl fmt::Display for StatCounter {
     /// PySpark's layout: `(count: 9, mean: 5.77…, stdev: 1.98…, max: 9, min: 3)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let extreme = |v: f64| {
-            if self.integral && v.is_finite() {
-                format!("{}", v as i64)
-            } else {
-                python_float(v)
-            }
+            if self.integral && v.is_finite() { format!("{}", v as i64) } else { python_float(v) }
         };
         write!(
             f,
@@ -214,35 +189,22 @@ pub(crate) fn python_float(v: f64) -> String {
     let sci = format!("{v:e}");
     let (mantissa, exp) = sci.split_once('e').expect("`{:e}` always has an exponent");
     let exp: i32 = exp.parse().expect("`{:e}` exponents are integers");
-    let (sign, mantissa) = mantissa
-        .strip_prefix('-')
-        .map_or(("", mantissa), |m| ("-", m));
+    let (sign, mantissa) = mantissa.strip_prefix('-').map_or(("", mantissa), |m| ("-", m));
     let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
     if (-4..16).contains(&exp) {
         let point = exp + 1; // digits before the decimal point
         if point <= 0 {
             format!("{sign}0.{}{digits}", "0".repeat((-point) as usize))
         } else if point as usize >= digits.len() {
-            format!(
-                "{sign}{digits}{}.0",
-                "0".repeat(point as usize - digits.len())
-            )
+            format!("{sign}{digits}{}.0", "0".repeat(point as usize - digits.len()))
         } else {
             let (int, frac) = digits.split_at(point as usize);
             format!("{sign}{int}.{frac}")
         }
     } else {
         let (first, rest) = digits.split_at(1);
-        let frac = if rest.is_empty() {
-            String::new()
-        } else {
-            format!(".{rest}")
-        };
-        format!(
-            "{sign}{first}{frac}e{}{:02}",
-            if exp < 0 { '-' } else { '+' },
-            exp.abs()
-        )
+        let frac = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+        format!("{sign}{first}{frac}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
     }
 }
 
@@ -289,9 +251,6 @@ mod tests {
         let s = StatCounter::from_values([4u8]);
         assert_eq!(s.stdev(), 0.0);
         assert!(s.sample_stdev().is_nan());
-        assert_eq!(
-            s.to_string(),
-            "(count: 1, mean: 4.0, stdev: 0.0, max: 4, min: 4)"
-        );
+        assert_eq!(s.to_string(), "(count: 1, mean: 4.0, stdev: 0.0, max: 4, min: 4)");
     }
 }

@@ -51,10 +51,7 @@ pub fn run_batches_with_history<T: Data, U: Data>(
 ) -> (Vec<Vec<U>>, Vec<BatchInfo>) {
     let n = batches.len();
     let (outputs, history) = run(batches, n, pipeline);
-    (
-        outputs.into_iter().map(Option::unwrap_or_default).collect(),
-        history,
-    )
+    (outputs.into_iter().map(Option::unwrap_or_default).collect(), history)
 }
 
 /// Runs `pipeline` for `n_batches` batches (at least `batches.len()`; the extra ones find the
@@ -90,11 +87,7 @@ fn run<T: Data, U: Data>(
     let sink = Arc::clone(&outputs);
     output.foreach_rdd_with_time(move |rdd, time| {
         let index = (time.as_millis() / TEST_BATCH_INTERVAL.as_millis() - 1) as usize;
-        if let Some(slot) = sink
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get_mut(index)
-        {
+        if let Some(slot) = sink.lock().unwrap_or_else(|e| e.into_inner()).get_mut(index) {
             *slot = Some(rdd.collect());
         }
     });

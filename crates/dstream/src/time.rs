@@ -160,11 +160,7 @@ impl Time {
             .earliest()
             .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
             .unwrap_or_else(|| format!("{} ms", self.0));
-        if millis == 0 {
-            local
-        } else {
-            format!("{local}.{:06}", millis * 1000)
-        }
+        if millis == 0 { local } else { format!("{local}.{:06}", millis * 1000) }
     }
 }
 
@@ -221,10 +217,7 @@ impl Interval {
 
     /// The interval of length `duration` that ends at `end`.
     pub fn ending_at(end: Time, duration: Duration) -> Self {
-        Interval {
-            begin: end - duration,
-            end,
-        }
+        Interval { begin: end - duration, end }
     }
 
     /// The (excluded) start.

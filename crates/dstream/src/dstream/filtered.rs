@@ -12,10 +12,7 @@ pub(crate) struct FilteredDStream<T, F> {
 
 impl<T: Data, F: Fn(&T) -> bool + Send + Sync> Compute<T> for FilteredDStream<T, F> {
     fn compute(&self, time: Time) -> Result<Option<Rdd<T>>> {
-        Ok(self
-            .parent
-            .get_or_compute(time)?
-            .map(|rdd| rdd.filter(&self.f)))
+        Ok(self.parent.get_or_compute(time)?.map(|rdd| rdd.filter(&self.f)))
     }
 }
 
@@ -23,9 +20,6 @@ pub(super) fn filter<T: Data>(
     parent: &DStream<T>,
     f: impl Fn(&T) -> bool + Send + Sync + 'static,
 ) -> DStream<T> {
-    let op = FilteredDStream {
-        parent: parent.as_parent(),
-        f,
-    };
+    let op = FilteredDStream { parent: parent.as_parent(), f };
     parent.child("filter", op)
 }

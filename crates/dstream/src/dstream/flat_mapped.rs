@@ -20,10 +20,7 @@ where
     F: Fn(T) -> I + Send + Sync,
 {
     fn compute(&self, time: Time) -> Result<Option<Rdd<U>>> {
-        Ok(self
-            .parent
-            .get_or_compute(time)?
-            .map(|rdd| rdd.flat_map(&self.f)))
+        Ok(self.parent.get_or_compute(time)?.map(|rdd| rdd.flat_map(&self.f)))
     }
 }
 
@@ -31,10 +28,6 @@ pub(super) fn flat_map<T: Data, U: Data, I: IntoIterator<Item = U> + 'static>(
     parent: &DStream<T>,
     f: impl Fn(T) -> I + Send + Sync + 'static,
 ) -> DStream<U> {
-    let op = FlatMappedDStream {
-        parent: parent.as_parent(),
-        f,
-        output: PhantomData,
-    };
+    let op = FlatMappedDStream { parent: parent.as_parent(), f, output: PhantomData };
     parent.child("flat_map", op)
 }

@@ -19,10 +19,7 @@ impl<K: Data + Eq + Hash, V: Data, W: Data> Compute<(K, (V, W))> for JoinedDStre
         Ok(match (left, right) {
             (Some(left), Some(right)) => {
                 let n = left.num_partitions();
-                Some(Rdd::split(
-                    aggregate::join(left.into_partitions(), right.into_partitions()),
-                    n,
-                ))
+                Some(Rdd::split(aggregate::join(left.into_partitions(), right.into_partitions()), n))
             }
             _ => None,
         })
@@ -33,11 +30,5 @@ pub(super) fn join<K: Data + Eq + Hash, V: Data, W: Data>(
     left: &DStream<(K, V)>,
     right: &DStream<(K, W)>,
 ) -> DStream<(K, (V, W))> {
-    left.child(
-        "join",
-        JoinedDStream {
-            left: left.as_parent(),
-            right: right.as_parent(),
-        },
-    )
+    left.child("join", JoinedDStream { left: left.as_parent(), right: right.as_parent() })
 }

@@ -14,10 +14,7 @@ pub(crate) struct MappedDStream<T, U, F> {
 
 impl<T: Data, U: Data, F: Fn(T) -> U + Send + Sync> Compute<U> for MappedDStream<T, U, F> {
     fn compute(&self, time: Time) -> Result<Option<Rdd<U>>> {
-        Ok(self
-            .parent
-            .get_or_compute(time)?
-            .map(|rdd| rdd.map(&self.f)))
+        Ok(self.parent.get_or_compute(time)?.map(|rdd| rdd.map(&self.f)))
     }
 }
 
@@ -25,10 +22,6 @@ pub(super) fn map<T: Data, U: Data>(
     parent: &DStream<T>,
     f: impl Fn(T) -> U + Send + Sync + 'static,
 ) -> DStream<U> {
-    let op = MappedDStream {
-        parent: parent.as_parent(),
-        f,
-        output: PhantomData,
-    };
+    let op = MappedDStream { parent: parent.as_parent(), f, output: PhantomData };
     parent.child("map", op)
 }

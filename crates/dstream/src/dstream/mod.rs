@@ -73,9 +73,7 @@ pub struct DStream<T> {
 
 impl<T> Clone for DStream<T> {
     fn clone(&self) -> Self {
-        DStream {
-            node: Arc::clone(&self.node),
-        }
+        DStream { node: Arc::clone(&self.node) }
     }
 }
 
@@ -126,11 +124,7 @@ impl<T: Data> DStream<T> {
     }
 
     /// A new node reading this stream, sliding like it.
-    pub(crate) fn child<U: Data>(
-        &self,
-        name: &'static str,
-        op: impl Compute<U> + 'static,
-    ) -> DStream<U> {
+    pub(crate) fn child<U: Data>(&self, name: &'static str, op: impl Compute<U> + 'static) -> DStream<U> {
         DStream::with_slide(self.shared(), name, self.slide_duration(), op)
     }
 
@@ -151,27 +145,15 @@ impl<T: Data> DStream<T> {
             let mut memo = self.node.memo.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(m) = memo.as_mut().filter(|m| m.time == time) {
                 m.remaining = m.remaining.saturating_sub(1);
-                let rdd = if m.remaining == 0 {
-                    memo.take().and_then(|m| m.rdd)
-                } else {
-                    m.rdd.clone()
-                };
+                let rdd = if m.remaining == 0 { memo.take().and_then(|m| m.rdd) } else { m.rdd.clone() };
                 return Ok(rdd);
             }
         }
-        let rdd = if self.is_time_valid(time) {
-            self.node.op.compute(time)?
-        } else {
-            None
-        };
+        let rdd = if self.is_time_valid(time) { self.node.op.compute(time)? } else { None };
         let consumers = self.node.consumers.load(Ordering::Relaxed);
         if consumers > 1 {
             let mut memo = self.node.memo.lock().unwrap_or_else(|e| e.into_inner());
-            *memo = Some(Memo {
-                time,
-                rdd: rdd.clone(),
-                remaining: consumers - 1,
-            });
+            *memo = Some(Memo { time, rdd: rdd.clone(), remaining: consumers - 1 });
         }
         Ok(rdd)
     }
@@ -260,10 +242,7 @@ impl<T: Data> DStream<T> {
     /// });
     /// assert_eq!(out, vec![vec!["a", "b"]]);
     /// ```
-    pub fn transform<U: Data>(
-        &self,
-        f: impl Fn(Rdd<T>) -> Rdd<U> + Send + Sync + 'static,
-    ) -> DStream<U> {
+    pub fn transform<U: Data>(&self, f: impl Fn(Rdd<T>) -> Rdd<U> + Send + Sync + 'static) -> DStream<U> {
         transformed::transform(self, "transform", move |rdd, _| f(rdd))
     }
 
@@ -302,9 +281,7 @@ impl<T: Data> DStream<T> {
     /// assert_eq!(out, vec![vec![6], vec![]]);
     /// ```
     pub fn reduce(&self, f: impl Fn(T, T) -> T + Send + Sync + 'static) -> DStream<T> {
-        transformed::transform(self, "reduce", move |rdd, _| {
-            Rdd::new(rdd.reduce(&f).into_iter().collect())
-        })
+        transformed::transform(self, "reduce", move |rdd, _| Rdd::new(rdd.reduce(&f).into_iter().collect()))
     }
 }
 

@@ -63,10 +63,6 @@ where
     C: Data,
     A: Combine<V, C> + 'static,
 {
-    let op = ShuffledDStream {
-        parent: parent.as_parent(),
-        aggregator,
-        output: PhantomData,
-    };
+    let op = ShuffledDStream { parent: parent.as_parent(), aggregator, output: PhantomData };
     parent.child(name, op)
 }

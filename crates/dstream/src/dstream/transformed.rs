@@ -17,10 +17,7 @@ impl<T: Data, U: Data, F: Fn(Rdd<T>, Time) -> Rdd<U> + Send + Sync> Compute<U>
     for TransformedDStream<T, U, F>
 {
     fn compute(&self, time: Time) -> Result<Option<Rdd<U>>> {
-        Ok(self
-            .parent
-            .get_or_compute(time)?
-            .map(|rdd| (self.f)(rdd, time)))
+        Ok(self.parent.get_or_compute(time)?.map(|rdd| (self.f)(rdd, time)))
     }
 }
 
@@ -29,10 +26,6 @@ pub(super) fn transform<T: Data, U: Data>(
     name: &'static str,
     f: impl Fn(Rdd<T>, Time) -> Rdd<U> + Send + Sync + 'static,
 ) -> DStream<U> {
-    let op = TransformedDStream {
-        parent: parent.as_parent(),
-        f,
-        output: PhantomData,
-    };
+    let op = TransformedDStream { parent: parent.as_parent(), f, output: PhantomData };
     parent.child(name, op)
 }

@@ -34,16 +34,12 @@ pub(super) fn union<T: Data>(left: &DStream<T>, right: &DStream<T>) -> DStream<T
         ));
     }
     if left.slide_duration() != right.slide_duration() {
-        left.shared()
-            .record_declaration_error(Error::invalid_argument(format!(
-                "union: the streams slide every {} and {}; they must slide at the same interval",
-                left.slide_duration(),
-                right.slide_duration()
-            )));
+        left.shared().record_declaration_error(Error::invalid_argument(format!(
+            "union: the streams slide every {} and {}; they must slide at the same interval",
+            left.slide_duration(),
+            right.slide_duration()
+        )));
     }
-    let op = UnionDStream {
-        left: left.as_parent(),
-        right: right.as_parent(),
-    };
+    let op = UnionDStream { left: left.as_parent(), right: right.as_parent() };
     DStream::with_slide(left.shared(), "union", left.slide_duration(), op)
 }

@@ -115,8 +115,7 @@ fn new_files(dir: &Path, state: &FileState) -> std::io::Result<Vec<(i64, PathBuf
 }
 
 fn ms_since_epoch(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 fn wall_clock_ms() -> i64 {
@@ -156,17 +155,11 @@ impl StreamingContext {
     /// ```
     pub fn text_file_stream(&self, dir: impl AsRef<Path>) -> DStream<String> {
         let dir = dir.as_ref().to_path_buf();
-        let report = ReceiverReport {
-            stream: format!("text_file_stream({})", dir.display()),
-            ..Default::default()
-        };
+        let report =
+            ReceiverReport { stream: format!("text_file_stream({})", dir.display()), ..Default::default() };
         let source = FileSource {
             dir,
-            state: Mutex::new(FileState {
-                ignore_threshold: i64::MAX,
-                seen: HashMap::new(),
-                report,
-            }),
+            state: Mutex::new(FileState { ignore_threshold: i64::MAX, seen: HashMap::new(), report }),
         };
         input_stream(self.shared(), "text_file_stream", source)
     }

@@ -119,11 +119,7 @@ mod tests {
             "last line without newline",
         ];
         for chunk in [1, 2, 3, 7, 1000] {
-            assert_eq!(
-                split_in_chunks(payload, chunk),
-                want,
-                "chunks of {chunk} bytes"
-            );
+            assert_eq!(split_in_chunks(payload, chunk), want, "chunks of {chunk} bytes");
         }
     }
 

@@ -24,7 +24,7 @@ pub(crate) trait Source<T>: Send + Sync + 'static {
     fn start(&self, _start_time: Time) -> Result<()> {
         Ok(())
     }
-    fn stop(&self) {}
+    fn stop(&self, _graceful: bool) {}
     /// Everything that arrived since the previous call, for the batch at `time`.
     fn take_batch(&self, time: Time) -> Vec<T>;
     fn report(&self) -> Option<ReceiverReport> {
@@ -43,18 +43,15 @@ impl<T: Data, S: Source<T>> InputSource for Input<T, S> {
         self.source.start(start_time)
     }
 
-    fn stop(&self) {
-        self.source.stop();
+    fn stop(&self, graceful: bool) {
+        self.source.stop(graceful);
     }
 
     fn allocate(&self, time: Time, partitions: usize) -> u64 {
         let records = self.source.take_batch(time);
         let count = records.len() as u64;
         let rdd = Rdd::split(records, partitions);
-        self.batches
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(time, rdd);
+        self.batches.lock().unwrap_or_else(|e| e.into_inner()).insert(time, rdd);
         count
     }
 
@@ -81,10 +78,7 @@ pub(crate) fn input_stream<T: Data, S: Source<T>>(
     name: &'static str,
     source: S,
 ) -> DStream<T> {
-    let input = Arc::new(Input {
-        source,
-        batches: Mutex::new(BTreeMap::new()),
-    });
+    let input = Arc::new(Input { source, batches: Mutex::new(BTreeMap::new()) });
     let stream = DStream::new_node(ctx, name, InputCompute(Arc::clone(&input)));
     ctx.add_input(input);
     stream

@@ -48,11 +48,7 @@ impl StreamingContext {
         one_at_a_time: bool,
         default: Option<Vec<T>>,
     ) -> DStream<T> {
-        let source = QueueSource {
-            queue: Mutex::new(batches.into_iter().collect()),
-            one_at_a_time,
-            default,
-        };
+        let source = QueueSource { queue: Mutex::new(batches.into_iter().collect()), one_at_a_time, default };
         input_stream(self.shared(), "queue_stream", source)
     }
 }

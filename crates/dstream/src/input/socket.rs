@@ -33,10 +33,7 @@ pub struct SocketOptions {
 
 impl Default for SocketOptions {
     fn default() -> Self {
-        SocketOptions {
-            max_line_bytes: 1 << 20,
-            reconnect_delay: Duration::from_secs(2),
-        }
+        SocketOptions { max_line_bytes: 1 << 20, reconnect_delay: Duration::from_secs(2) }
     }
 }
 
@@ -75,6 +72,8 @@ struct Receiver {
     stopped: AtomicBool,
     connection: Mutex<Option<TcpStream>>,
     report: Mutex<ReceiverReport>,
+    /// Set when the receiver thread has ended (or never started).
+    finished: AtomicBool,
 }
 
 impl Receiver {
@@ -95,10 +94,7 @@ impl Receiver {
             report.invalid_utf8_lines += std::mem::take(&mut splitter.invalid_utf8);
         }
         if !lines.is_empty() {
-            self.received
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .append(lines);
+            self.received.lock().unwrap_or_else(|e| e.into_inner()).append(lines);
         }
     }
 
@@ -111,40 +107,38 @@ impl Receiver {
 
 impl Source<String> for SocketSource {
     fn start(&self, _start_time: Time) -> Result<()> {
-        let (host, port, options, shared) = (
-            self.host.clone(),
-            self.port,
-            self.options.clone(),
-            Arc::clone(&self.shared),
-        );
-        std::thread::Builder::new()
-            .name(format!("dstream-receiver-{host}:{port}"))
-            .spawn(move || receive(&host, port, &options, &shared))
-            .map(|_| ())
-            .map_err(|e| Error::io("cannot start the socket receiver thread", e))
+        let (host, port) = (self.host.clone(), self.port);
+        let (options, shared) = (self.options.clone(), Arc::clone(&self.shared));
+        self.shared.finished.store(false, Ordering::Release);
+        let spawned =
+            std::thread::Builder::new().name(format!("dstream-receiver-{host}:{port}")).spawn(move || {
+                receive(&host, port, &options, &shared);
+                shared.finished.store(true, Ordering::Release);
+            });
+        if let Err(e) = spawned {
+            self.shared.finished.store(true, Ordering::Release);
+            return Err(Error::io("cannot start the socket receiver thread", e));
+        }
+        Ok(())
     }
 
-    fn stop(&self) {
+    fn stop(&self, graceful: bool) {
         self.shared.stopped.store(true, Ordering::Release);
-        if let Some(connection) = self
-            .shared
-            .connection
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-        {
-            let _ = connection.shutdown(Shutdown::Both);
+        if let Some(connection) = self.shared.connection.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            // Shutting down the read side still lets the receiver read what the kernel already
+            // holds (on Linux), then it sees end-of-stream: a graceful stop loses no line sent
+            // before it.
+            let _ = connection.shutdown(if graceful { Shutdown::Read } else { Shutdown::Both });
+        }
+        // Wait (briefly) for the receiver to hand over its last lines.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while !self.shared.finished.load(Ordering::Acquire) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(2));
         }
     }
 
     fn take_batch(&self, _time: Time) -> Vec<String> {
-        std::mem::take(
-            &mut *self
-                .shared
-                .received
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()),
-        )
+        std::mem::take(&mut *self.shared.received.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     fn report(&self) -> Option<ReceiverReport> {
@@ -184,10 +178,7 @@ fn receive(host: &str, port: u16, options: &SocketOptions, receiver: &Receiver) 
 
 fn read_connection(mut stream: TcpStream, options: &SocketOptions, receiver: &Receiver) {
     if let Ok(clone) = stream.try_clone() {
-        *receiver
-            .connection
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Some(clone);
+        *receiver.connection.lock().unwrap_or_else(|e| e.into_inner()) = Some(clone);
     }
     {
         let mut report = receiver.report();
@@ -219,10 +210,7 @@ fn read_connection(mut stream: TcpStream, options: &SocketOptions, receiver: &Re
     // Whatever ended the connection, a last line without newline is still a line.
     splitter.finish(&mut lines);
     receiver.store(&mut lines, &mut splitter);
-    *receiver
-        .connection
-        .lock()
-        .unwrap_or_else(|e| e.into_inner()) = None;
+    *receiver.connection.lock().unwrap_or_else(|e| e.into_inner()) = None;
     receiver.report().connected = false;
 }
 
@@ -264,26 +252,18 @@ impl StreamingContext {
     }
 
     /// [`socket_text_stream`](StreamingContext::socket_text_stream) with explicit options.
-    pub fn socket_text_stream_with(
-        &self,
-        host: &str,
-        port: u16,
-        options: SocketOptions,
-    ) -> DStream<String> {
-        let report = ReceiverReport {
-            stream: format!("socket_text_stream({host}:{port})"),
-            ..Default::default()
-        };
+    pub fn socket_text_stream_with(&self, host: &str, port: u16, options: SocketOptions) -> DStream<String> {
+        let report =
+            ReceiverReport { stream: format!("socket_text_stream({host}:{port})"), ..Default::default() };
         if host.is_empty() || port == 0 {
             self.shared().record_declaration_error(Error::invalid_argument(format!(
                 "socket_text_stream needs a host and a port other than 0, got \"{host}\" and {port}"
             )));
         }
         if options.max_line_bytes == 0 {
-            self.shared()
-                .record_declaration_error(Error::invalid_argument(
-                    "SocketOptions::max_line_bytes must be at least 1",
-                ));
+            self.shared().record_declaration_error(Error::invalid_argument(
+                "SocketOptions::max_line_bytes must be at least 1",
+            ));
         }
         let source = SocketSource {
             host: host.to_string(),
@@ -294,6 +274,7 @@ impl StreamingContext {
                 stopped: AtomicBool::new(false),
                 connection: Mutex::new(None),
                 report: Mutex::new(report),
+                finished: AtomicBool::new(true),
             }),
         };
         input_stream(self.shared(), "socket_text_stream", source)

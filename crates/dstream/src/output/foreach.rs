@@ -32,10 +32,6 @@ pub(super) fn register<T: Data>(
     name: &'static str,
     f: impl Fn(Rdd<T>, Time) -> Result<()> + Send + Sync + 'static,
 ) {
-    let output = ForEachDStream {
-        parent: parent.as_parent(),
-        name,
-        f,
-    };
+    let output = ForEachDStream { parent: parent.as_parent(), name, f };
     parent.shared().add_output(name, Arc::new(output));
 }

@@ -29,11 +29,7 @@ mod tests {
 
     #[test]
     fn layout_with_more_records_than_shown() {
-        let text = format_batch(
-            "2026-11-25 09:39:20",
-            [("a", 1), ("b", 2), ("c", 3)].iter(),
-            2,
-        );
+        let text = format_batch("2026-11-25 09:39:20", [("a", 1), ("b", 2), ("c", 3)].iter(), 2);
         assert_eq!(
             text,
             format!("{RULE}\nTime: 2026-11-25 09:39:20\n{RULE}\n(\"a\", 1)\n(\"b\", 2)\n...\n\n")
@@ -42,9 +38,6 @@ mod tests {
 
     #[test]
     fn empty_batch_prints_the_header_only() {
-        assert_eq!(
-            format_batch("t", std::iter::empty::<&i32>(), 10),
-            format!("{RULE}\nTime: t\n{RULE}\n\n")
-        );
+        assert_eq!(format_batch("t", std::iter::empty::<&i32>(), 10), format!("{RULE}\nTime: t\n{RULE}\n\n"));
     }
 }

@@ -21,10 +21,7 @@ pub(crate) fn write_text_dir<T: Debug>(dir: &Path, parts: &[Vec<T>]) -> Result<(
     let name = dir
         .file_name()
         .ok_or_else(|| {
-            Error::invalid_argument(format!(
-                "cannot save to {}: it has no file name",
-                dir.display()
-            ))
+            Error::invalid_argument(format!("cannot save to {}: it has no file name", dir.display()))
         })?
         .to_string_lossy()
         .into_owned();
@@ -32,23 +29,15 @@ pub(crate) fn write_text_dir<T: Debug>(dir: &Path, parts: &[Vec<T>]) -> Result<(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&parent).map_err(|e| {
-        Error::io(
-            format!("cannot create the directory {}", parent.display()),
-            e,
-        )
-    })?;
+    std::fs::create_dir_all(&parent)
+        .map_err(|e| Error::io(format!("cannot create the directory {}", parent.display()), e))?;
     let unique = format!(
         "{}-{}",
         std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos()
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos()
     );
     let staging = parent.join(format!(".{name}.tmp-{unique}"));
-    let result =
-        write_parts(&staging, parts).and_then(|()| publish(&staging, dir, &parent, &name, &unique));
+    let result = write_parts(&staging, parts).and_then(|()| publish(&staging, dir, &parent, &name, &unique));
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&staging);
     }
@@ -77,11 +66,9 @@ fn publish(staging: &Path, dir: &Path, parent: &Path, name: &str, unique: &str) 
     let old = parent.join(format!(".{name}.old-{unique}"));
     let replaced = dir.exists();
     if replaced {
-        std::fs::rename(dir, &old)
-            .map_err(|e| Error::io(format!("cannot replace {}", dir.display()), e))?;
+        std::fs::rename(dir, &old).map_err(|e| Error::io(format!("cannot replace {}", dir.display()), e))?;
     }
-    std::fs::rename(staging, dir)
-        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    std::fs::rename(staging, dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
     if replaced {
         let _ = std::fs::remove_dir_all(&old);
     }

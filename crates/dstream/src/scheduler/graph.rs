@@ -8,8 +8,9 @@ use std::sync::Arc;
 pub(crate) trait InputSource: Send + Sync {
     /// Starts receiving (spawns a receiver thread if the source has one).
     fn start(&self, start_time: Time) -> Result<()>;
-    /// Stops receiving; what was received stays available to `allocate`.
-    fn stop(&self);
+    /// Stops receiving; what was received stays available to `allocate`. A `graceful` stop first
+    /// takes in what the peer already sent.
+    fn stop(&self, graceful: bool);
     /// Moves what arrived since the previous batch into the batch at `time`, cut into
     /// `partitions`; returns the number of records.
     fn allocate(&self, time: Time, partitions: usize) -> u64;

@@ -45,9 +45,7 @@ pub(crate) fn start(ctx: &Arc<ContextShared>) -> Result<()> {
     let mut state = ctx.lock();
     match state.phase {
         ContextState::Active => {
-            return Err(Error::invalid_state(
-                "the StreamingContext is already started",
-            ));
+            return Err(Error::invalid_state("the StreamingContext is already started"));
         }
         ContextState::Stopped => {
             return Err(Error::invalid_state(
@@ -73,7 +71,7 @@ pub(crate) fn start(ctx: &Arc<ContextShared>) -> Result<()> {
     let outputs = state.graph.outputs.clone();
     for (i, input) in inputs.iter().enumerate() {
         if let Err(err) = input.start(start_time) {
-            inputs[..i].iter().for_each(|started| started.stop());
+            inputs[..i].iter().for_each(|started| started.stop(false));
             return Err(err);
         }
     }
@@ -94,14 +92,9 @@ pub(crate) fn start(ctx: &Arc<ContextShared>) -> Result<()> {
         move || run_jobs(&ctx, &outputs, &halt, queue)
     };
     let spawn_error = |e| Error::io("cannot start the streaming threads", e);
-    let jobs_thread = std::thread::Builder::new()
-        .name("dstream-jobs".into())
-        .spawn(jobs)
-        .map_err(spawn_error)?;
-    std::thread::Builder::new()
-        .name("dstream-generator".into())
-        .spawn(generator)
-        .map_err(spawn_error)?;
+    let jobs_thread =
+        std::thread::Builder::new().name("dstream-jobs".into()).spawn(jobs).map_err(spawn_error)?;
+    std::thread::Builder::new().name("dstream-generator".into()).spawn(generator).map_err(spawn_error)?;
 
     state.runtime = Some(Runtime {
         halt_generator,
@@ -129,18 +122,8 @@ fn generate(
     let stopped = || halt.load(Ordering::Acquire);
     while ctx.clock.wait_until(time, &stopped) {
         let partitions = ctx.parallelism();
-        let records = inputs
-            .iter()
-            .map(|input| input.allocate(time, partitions))
-            .sum();
-        if batches
-            .send(Batch {
-                time,
-                records,
-                submitted_at: SystemTime::now(),
-            })
-            .is_err()
-        {
+        let records = inputs.iter().map(|input| input.allocate(time, partitions)).sum();
+        if batches.send(Batch { time, records, submitted_at: SystemTime::now() }).is_err() {
             return;
         }
         let last = *drain_until.lock().unwrap_or_else(|e| e.into_inner());
@@ -237,10 +220,7 @@ pub(crate) fn stop(ctx: &ContextShared, mode: Stop) {
             finish(ctx, state);
             return;
         }
-        ContextState::Active => state
-            .runtime
-            .as_ref()
-            .expect("an active context has a runtime"),
+        ContextState::Active => state.runtime.as_ref().expect("an active context has a runtime"),
     };
     let (halt_generator, halt_jobs, drain_until) = (
         Arc::clone(&runtime.halt_generator),
@@ -251,7 +231,7 @@ pub(crate) fn stop(ctx: &ContextShared, mode: Stop) {
     let inputs = state.graph.inputs.clone();
     drop(state);
 
-    inputs.iter().for_each(|input| input.stop());
+    inputs.iter().for_each(|input| input.stop(mode == Stop::Gracefully));
     // Spark waits ten batch intervals at most for a graceful stop; we bound every wait by that.
     let patience = (ctx.batch_interval * 10).to_std();
     if mode == Stop::Gracefully && !on_jobs_thread {
@@ -267,9 +247,7 @@ pub(crate) fn stop(ctx: &ContextShared, mode: Stop) {
     halt_jobs.store(true, Ordering::Release);
     if !on_jobs_thread {
         // Let the batch in progress finish its output operations.
-        wait_until(ctx, patience, |state| {
-            state.runtime.as_ref().is_none_or(|r| r.jobs_done)
-        });
+        wait_until(ctx, patience, |state| state.runtime.as_ref().is_none_or(|r| r.jobs_done));
     }
     let state = ctx.lock();
     if state.phase != ContextState::Stopped {

@@ -1,0 +1,122 @@
+//! Real files: `text_file_stream` picking up new files, and `save_as_text_files` never showing a
+//! half-written batch.
+
+mod util;
+
+use dstream::{Clock, DStream, Duration, ManualClock, Stop, StreamingContext, Time};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use util::{TempDir, wait_for};
+
+#[test]
+fn text_file_stream_reads_each_new_file_once_and_skips_hidden_and_old_ones() {
+    let dir = TempDir::new("files-in");
+    std::fs::write(dir.0.join("before-start.txt"), "old\n").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let ssc = StreamingContext::new(Duration::from_millis(50)).unwrap();
+    let batches = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&batches);
+    ssc.text_file_stream(&dir.0).foreach_rdd(move |rdd| sink.lock().unwrap().push(rdd.collect()));
+    ssc.start().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+
+    let mut expected = Vec::new();
+    for i in 0..5 {
+        let lines: Vec<String> = (0..3).map(|j| format!("file {i} line {j}")).collect();
+        // Written under a hidden name, then renamed: never read half-written.
+        let hidden = dir.0.join(format!(".f{i}.tmp"));
+        std::fs::write(&hidden, lines.join("\r\n")).unwrap();
+        std::fs::rename(&hidden, dir.0.join(format!("f{i}.txt"))).unwrap();
+        expected.extend(lines);
+        std::thread::sleep(std::time::Duration::from_millis(30));
+    }
+    std::fs::write(dir.0.join(".hidden"), "never\n").unwrap();
+    let all = || batches.lock().unwrap().iter().flatten().cloned().collect::<Vec<String>>();
+    wait_for(10, "15 lines", || all().len() >= 15);
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    ssc.stop(Stop::Now).unwrap();
+    assert_eq!(all(), expected);
+    assert_eq!(ssc.receiver_reports()[0].lines, 15);
+}
+
+#[test]
+fn text_file_stream_on_a_missing_directory_fails_at_start() {
+    let ssc = StreamingContext::new(Duration::from_millis(50)).unwrap();
+    ssc.text_file_stream("/nonexistent/dstream/dir").foreach_rdd(|_| {});
+    let err = ssc.start().unwrap_err();
+    assert!(err.to_string().contains("is not a directory"), "{err}");
+}
+
+#[test]
+fn saved_batches_appear_whole_to_a_concurrent_reader() {
+    let dir = TempDir::new("files-out");
+    let prefix = dir.0.join("batch").to_str().unwrap().to_string();
+    let records: Vec<Vec<(String, i64)>> =
+        (0..20).map(|b| (0..5000).map(|i| (format!("word-{b}-{i}"), i)).collect()).collect();
+    let clock = ManualClock::new(Time::from_millis(0));
+    let ssc = StreamingContext::with_clock(Duration::from_secs(1), Clock::Manual(clock.clone())).unwrap();
+    ssc.queue_stream(records, true, None).save_as_text_files(&prefix, "txt");
+
+    // A reader that keeps listing the output folder while batches are written: every batch
+    // directory it sees must be complete.
+    let done = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (dir, done) = (dir.0.clone(), Arc::clone(&done));
+        std::thread::spawn(move || {
+            let mut checked = 0;
+            while !done.load(Ordering::Acquire) {
+                for entry in std::fs::read_dir(&dir).unwrap() {
+                    let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+                    if name.starts_with('.') {
+                        continue; // staging directories
+                    }
+                    let path = dir.join(&name);
+                    assert!(path.join("_SUCCESS").exists(), "{name} visible without _SUCCESS");
+                    let lines: usize = ["part-00000", "part-00001"]
+                        .iter()
+                        .map(|p| std::fs::read_to_string(path.join(p)).unwrap().lines().count())
+                        .sum();
+                    assert_eq!(lines, 5000, "{name} visible but incomplete");
+                    checked += 1;
+                }
+            }
+            checked
+        })
+    };
+    ssc.set_default_parallelism(2);
+    ssc.start().unwrap();
+    for i in 1..=20 {
+        clock.set(Time::from_millis(i * 1000));
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    wait_for(20, "20 batch directories", || {
+        std::fs::read_dir(&dir.0)
+            .unwrap()
+            .filter(|e| !e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.'))
+            .count()
+            == 20
+    });
+    ssc.stop(Stop::Now).unwrap();
+    done.store(true, Ordering::Release);
+    let checked = reader.join().expect("the reader saw only complete batches");
+    assert!(checked > 0);
+    let first = std::fs::read_to_string(dir.0.join("batch-1000.txt/part-00000")).unwrap();
+    assert_eq!(first.lines().next(), Some("(\"word-0-0\", 0)"));
+}
+
+#[test]
+fn saving_to_an_unwritable_place_stops_with_an_error_naming_it() {
+    let dir = TempDir::new("files-bad");
+    let blocker = dir.0.join("not-a-dir");
+    std::fs::write(&blocker, "a file where a directory should be").unwrap();
+    let prefix = blocker.join("out").to_str().unwrap().to_string();
+    let result = std::panic::catch_unwind(|| {
+        dstream::testing::run_batches(vec![vec![1]], move |s: DStream<i32>| {
+            s.save_as_text_files(&prefix, "");
+            s
+        })
+    });
+    let message = *result.unwrap_err().downcast::<String>().unwrap();
+    assert!(message.contains("save_as_text_files"), "{message}");
+    assert!(message.contains("not-a-dir"), "{message}");
+}

@@ -1,0 +1,196 @@
+//! `socket_text_stream` against real TCP peers on 127.0.0.1: drops and reconnections, invalid
+//! UTF-8, CRLF and lone CR, over-long lines, graceful stop — and no line lost or duplicated.
+
+mod util;
+
+use dstream::{Duration, SocketOptions, Stop, StreamingContext};
+use std::io::Write;
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use util::wait_for;
+
+/// A context reading 127.0.0.1:`port` that records every batch's lines.
+fn collecting_context(
+    port: u16,
+    options: SocketOptions,
+    interval_ms: i64,
+) -> (StreamingContext, Arc<Mutex<Vec<Vec<String>>>>) {
+    let ssc = StreamingContext::new(Duration::from_millis(interval_ms)).unwrap();
+    let batches = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&batches);
+    ssc.socket_text_stream_with("127.0.0.1", port, options)
+        .foreach_rdd(move |rdd| sink.lock().unwrap().push(rdd.collect()));
+    (ssc, batches)
+}
+
+fn all_lines(batches: &Mutex<Vec<Vec<String>>>) -> Vec<String> {
+    batches.lock().unwrap().iter().flatten().cloned().collect()
+}
+
+fn fast_reconnect() -> SocketOptions {
+    SocketOptions { reconnect_delay: Duration::from_millis(100), ..SocketOptions::default() }
+}
+
+#[test]
+fn peer_that_drops_and_comes_back_loses_and_duplicates_nothing() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (ssc, batches) = collecting_context(port, fast_reconnect(), 50);
+    ssc.start().unwrap();
+
+    let mut expected = Vec::new();
+    for connection in 0..3 {
+        let (mut peer, _) = listener.accept().unwrap();
+        let mut payload = Vec::new();
+        for i in 0..400 {
+            let line = format!("c{connection}-line-{i}");
+            // Mixed terminators, written in odd-sized pieces that split lines and CRLFs.
+            let end: &[u8] = match i % 3 {
+                0 => b"\n",
+                1 => b"\r\n",
+                _ => b"\r",
+            };
+            payload.extend_from_slice(line.as_bytes());
+            payload.extend_from_slice(end);
+            expected.push(line);
+        }
+        // The peer drops in the middle of an unterminated line: it is still delivered.
+        payload.extend_from_slice(format!("c{connection}-unterminated").as_bytes());
+        expected.push(format!("c{connection}-unterminated"));
+        for piece in payload.chunks(37) {
+            peer.write_all(piece).unwrap();
+        }
+        drop(peer);
+    }
+    wait_for(20, "every line", || all_lines(&batches).len() >= expected.len());
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    ssc.stop(Stop::Now).unwrap();
+    assert_eq!(all_lines(&batches), expected, "every line exactly once, in order");
+    let report = &ssc.receiver_reports()[0];
+    // A fourth connection may already be made: the listener still accepts into its backlog.
+    assert!(report.connections >= 3, "{report:?}");
+    assert_eq!(report.lines, expected.len() as u64);
+}
+
+/// The bytes of `../shared/spark/socket_semantics_output.txt` and what Spark's receiver made of
+/// them.
+#[test]
+fn decodes_and_splits_like_spark() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (ssc, batches) = collecting_context(port, fast_reconnect(), 50);
+    ssc.start().unwrap();
+    let (mut peer, _) = listener.accept().unwrap();
+    peer.write_all(b"crlf line\r\ncr only\rafter cr\n\n  two  spaces  \ntab\there\n\xc3\xa9t\xc3\xa9 caf\xc3\xa9 \xf0\x9f\x9a\x80\nlatin1 caf\xe9 bad \xff byte\n\xef\xbb\xbfbom-prefixed\nnul\x00inside\nlast line without newline").unwrap();
+    drop(peer);
+    let spark = util::spark_dir().join("socket_semantics_output.txt");
+    let text = std::fs::read_to_string(spark).unwrap();
+    let json = text.lines().find_map(|l| l.strip_prefix("SEMANTICS_JSON ")).expect("SEMANTICS_JSON line");
+    let expected: Vec<String> = serde_json::from_str(json).unwrap();
+    wait_for(10, "the payload's lines", || all_lines(&batches).len() >= expected.len());
+    ssc.stop(Stop::Now).unwrap();
+    assert_eq!(all_lines(&batches), expected);
+    assert_eq!(ssc.receiver_reports()[0].invalid_utf8_lines, 1);
+}
+
+#[test]
+fn overlong_line_is_dropped_and_counted_not_buffered() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let options = SocketOptions { max_line_bytes: 1000, ..fast_reconnect() };
+    let (ssc, batches) = collecting_context(port, options, 50);
+    ssc.start().unwrap();
+    let (mut peer, _) = listener.accept().unwrap();
+    peer.write_all(b"before\n").unwrap();
+    // 5 MB without a newline, in pieces: memory must stay bounded, the line is dropped.
+    let chunk = vec![b'x'; 64 * 1024];
+    for _ in 0..80 {
+        peer.write_all(&chunk).unwrap();
+    }
+    peer.write_all(b"\nafter\n").unwrap();
+    wait_for(10, "the line after the long one", || all_lines(&batches).contains(&"after".to_string()));
+    ssc.stop(Stop::Now).unwrap();
+    assert_eq!(all_lines(&batches), ["before", "after"]);
+    assert_eq!(ssc.receiver_reports()[0].oversized_lines_dropped, 1);
+}
+
+#[test]
+fn keeps_retrying_until_the_server_appears() {
+    // Find a free port, then leave it closed for a while.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (ssc, batches) = collecting_context(port, fast_reconnect(), 50);
+    ssc.start().unwrap();
+    wait_for(10, "a failed connection", || ssc.receiver_reports()[0].errors >= 2);
+    let report = ssc.receiver_reports()[0].clone();
+    assert!(report.last_error.as_deref().unwrap_or("").contains("cannot connect"), "{report:?}");
+    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let (mut peer, _) = listener.accept().unwrap();
+    peer.write_all(b"finally\n").unwrap();
+    wait_for(10, "the line", || !all_lines(&batches).is_empty());
+    ssc.stop(Stop::Now).unwrap();
+    assert_eq!(all_lines(&batches), ["finally"]);
+}
+
+#[test]
+fn waits_two_seconds_before_reconnecting_by_default() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (ssc, _) = collecting_context(port, SocketOptions::default(), 100);
+    ssc.start().unwrap();
+    let (peer, _) = listener.accept().unwrap();
+    drop(peer);
+    let closed = std::time::Instant::now();
+    let (_again, _) = listener.accept().unwrap();
+    let waited = closed.elapsed();
+    ssc.stop(Stop::Now).unwrap();
+    assert!(waited >= std::time::Duration::from_millis(1900), "reconnected after {waited:?}");
+}
+
+#[test]
+fn every_line_lands_in_exactly_one_batch() {
+    let server = dstream::LineServer::cycle((0..50).map(|i| format!("line {i}")))
+        .every(Duration::from_millis(1))
+        .limit(600)
+        .start()
+        .unwrap();
+    let (ssc, batches) = collecting_context(server.port(), fast_reconnect(), 20);
+    ssc.start().unwrap();
+    wait_for(20, "600 lines", || all_lines(&batches).len() >= 600);
+    ssc.stop(Stop::Now).unwrap();
+    let batches = batches.lock().unwrap();
+    assert!(batches.len() > 3, "the lines should be spread over several batches");
+    let got: Vec<String> = batches.iter().flatten().cloned().collect();
+    assert_eq!(got, server.sent_lines());
+}
+
+#[test]
+fn graceful_stop_processes_lines_still_in_flight() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Long batches: when stop() is called, the lines are received but not yet in any batch.
+    let (ssc, batches) = collecting_context(port, fast_reconnect(), 1000);
+    ssc.start().unwrap();
+    let (mut peer, _) = listener.accept().unwrap();
+    let expected: Vec<String> = (0..2000).map(|i| format!("in flight {i}")).collect();
+    for line in &expected {
+        peer.write_all(format!("{line}\n").as_bytes()).unwrap();
+    }
+    peer.flush().unwrap();
+    ssc.stop(Stop::Gracefully).unwrap();
+    assert_eq!(ssc.state(), dstream::ContextState::Stopped);
+    assert_eq!(all_lines(&batches), expected);
+}
+
+#[test]
+fn immediate_stop_returns_promptly() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (ssc, _) = collecting_context(port, fast_reconnect(), 5000);
+    ssc.start().unwrap();
+    let (_peer, _) = listener.accept().unwrap();
+    let started = std::time::Instant::now();
+    ssc.stop(Stop::Now).unwrap();
+    // Not a timing test: only that stop does not wait for the next 5 s boundary.
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
+    assert_eq!(ssc.state(), dstream::ContextState::Stopped);
+}
