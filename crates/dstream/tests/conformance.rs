@@ -235,7 +235,7 @@ fn save_as_text_files_layout_matches_spark() {
             }
         }
         let mut their_lines: Vec<String> =
-            spark["part_lines"].as_object().unwrap().values().flat_map(|lines| strings(lines)).collect();
+            spark["part_lines"].as_object().unwrap().values().flat_map(strings).collect();
         our_lines.sort();
         their_lines.sort();
         assert_eq!(our_lines, their_lines, "batch {i}: records");
