@@ -5,15 +5,17 @@
 //! in partition order. A key's position in the output is where it first occurs in the batch, so
 //! results are deterministic — unlike Spark, whose output follows hash partitions.
 
-use crate::hash::FxHashMap;
-use crate::partition::map_partitions;
+use crate::partition::{map_partitions, worth_parallel};
+use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
 use std::hash::Hash;
+use std::mem::ManuallyDrop;
 
 /// Spark's `combineByKey`: `create` makes a combiner from a key's first value, `merge_value` folds
 /// in the next values of the same partition, `merge_combiners` merges partitions' combiners.
-pub(crate) fn combine_by_key<K, V, C>(
-    parts: Vec<Vec<(K, V)>>,
+pub(crate) fn combine_by_key<K, V, C, P>(
+    parts: Vec<P>,
+    parallel: bool,
     create: impl Fn(V) -> C + Sync,
     merge_value: impl Fn(C, V) -> C + Sync,
     merge_combiners: impl Fn(C, C) -> C,
@@ -22,47 +24,61 @@ where
     K: Eq + Hash + Send,
     V: Send,
     C: Send,
+    P: IntoIterator<Item = (K, V)> + Send,
 {
-    // Each combiner sits in an Option so that it can be moved into the user's function and the
-    // result put back, without requiring `C: Default` or `Clone`.
-    let locals = map_partitions(parts, |part| {
-        let mut map: FxHashMap<K, (usize, Option<C>)> = FxHashMap::default();
+    let locals = map_partitions(parts, parallel, |part| {
+        let mut map = Combiners::default();
         for (key, value) in part {
-            let next = map.len();
-            match map.entry(key) {
-                Entry::Occupied(mut slot) => {
-                    let combiner = &mut slot.get_mut().1;
-                    let old = combiner.take().expect("combiner present between calls");
-                    *combiner = Some(merge_value(old, value));
-                }
-                Entry::Vacant(slot) => {
-                    slot.insert((next, Some(create(value))));
-                }
-            }
+            map.fold_in(key, value, &create, &merge_value);
         }
-        map
+        map.into_inner()
     });
     let mut locals = locals.into_iter();
-    let mut merged = locals.next().unwrap_or_default();
+    let mut merged = Combiners(ManuallyDrop::new(locals.next().unwrap_or_default()));
     for local in locals {
         for (key, (_, combiner)) in in_order(local) {
-            let next = merged.len();
-            match merged.entry(key) {
-                Entry::Occupied(mut slot) => {
-                    let mine = &mut slot.get_mut().1;
-                    let old = mine.take().expect("combiner present between calls");
-                    *mine = Some(merge_combiners(old, combiner.expect("combiner present")));
-                }
-                Entry::Vacant(slot) => {
-                    slot.insert((next, combiner));
-                }
+            merged.fold_in(key, combiner, |c| c, &merge_combiners);
+        }
+    }
+    in_order(merged.into_inner()).into_iter().map(|(key, (_, combiner))| (key, combiner)).collect()
+}
+
+/// Each key's combiner, with the position where the key first occurred.
+///
+/// Kept in `ManuallyDrop` while user functions run: a combiner is moved into the user's function
+/// and the result written back, so if that function panics, the map is leaked rather than
+/// dropped with a moved-out slot in it. `into_inner` hands it back once every call is done.
+struct Combiners<K, C>(ManuallyDrop<FxHashMap<K, (usize, C)>>);
+
+impl<K, C> Default for Combiners<K, C> {
+    fn default() -> Self {
+        Combiners(ManuallyDrop::new(FxHashMap::default()))
+    }
+}
+
+impl<K: Eq + Hash, C> Combiners<K, C> {
+    /// Folds `x` into `key`'s combiner with `merge`, or starts one with `create`.
+    #[inline]
+    fn fold_in<X>(&mut self, key: K, x: X, create: impl FnOnce(X) -> C, merge: impl FnOnce(C, X) -> C) {
+        let next = self.0.len();
+        match self.0.entry(key) {
+            Entry::Occupied(mut slot) => {
+                let combiner: *mut C = &mut slot.get_mut().1;
+                // SAFETY: the combiner is read out and a new one written back before the slot is
+                // used again. If `merge` panics in between, the slot stays moved-out, but the
+                // map is never dropped (see the type's doc), so nothing is dropped twice.
+                unsafe { std::ptr::write(combiner, merge(std::ptr::read(combiner), x)) };
+            }
+            Entry::Vacant(slot) => {
+                slot.insert((next, create(x)));
             }
         }
     }
-    in_order(merged)
-        .into_iter()
-        .map(|(key, (_, combiner))| (key, combiner.expect("combiner present")))
-        .collect()
+
+    fn into_inner(mut self) -> FxHashMap<K, (usize, C)> {
+        // SAFETY: taken once, and `self` is forgotten right after (ManuallyDrop never drops).
+        unsafe { ManuallyDrop::take(&mut self.0) }
+    }
 }
 
 /// The map's entries sorted by first occurrence.
@@ -96,7 +112,8 @@ where
 
 /// All values of each key, keys in first-occurrence order.
 pub(crate) fn group<K: Eq + Hash + Send, V: Send>(parts: Vec<Vec<(K, V)>>) -> Vec<(K, Vec<V>)> {
-    combine_by_key(parts, |v| vec![v], push, extend)
+    let parallel = worth_parallel(parts.iter().map(Vec::len).sum());
+    combine_by_key(parts, parallel, |v| vec![v], push, extend)
 }
 
 pub(crate) fn push<V>(mut acc: Vec<V>, v: V) -> Vec<V> {
@@ -121,7 +138,7 @@ mod tests {
     #[test]
     fn first_occurrence_order_across_partitions() {
         let parts = split(words("b a b c a d"), 2); // [b a b] [c a d]
-        let out = combine_by_key(parts, |v| v, |a, b| a + b, |a, b| a + b);
+        let out = combine_by_key(parts, false, |v| v, |a, b| a + b, |a, b| a + b);
         let want: Vec<(String, i64)> =
             vec![("b".into(), 2), ("a".into(), 2), ("c".into(), 1), ("d".into(), 1)];
         assert_eq!(out, want);
@@ -131,8 +148,8 @@ mod tests {
     fn large_batches_take_the_parallel_path_and_agree() {
         let text: Vec<String> = (0..50_000).map(|i| format!("w{}", i % 97)).collect();
         let pairs: Vec<(String, i64)> = text.iter().map(|w| (w.clone(), 1)).collect();
-        let one = combine_by_key(vec![pairs.clone()], |v| v, |a, b| a + b, |a, b| a + b);
-        let two = combine_by_key(split(pairs, 2), |v| v, |a, b| a + b, |a, b| a + b);
+        let one = combine_by_key(vec![pairs.clone()], false, |v| v, |a, b| a + b, |a, b| a + b);
+        let two = combine_by_key(split(pairs, 2), true, |v| v, |a, b| a + b, |a, b| a + b);
         assert_eq!(one, two);
         assert_eq!(one.iter().map(|(_, c)| c).sum::<i64>(), 50_000);
         assert_eq!(one[0].0, "w0");

@@ -15,7 +15,7 @@
 //!
 //! let ssc = StreamingContext::new(Duration::from_secs(5))?;
 //! let lines = ssc.socket_text_stream("localhost", 9999);
-//! let words = lines.flat_map(|line| line.split(' ').map(String::from).collect::<Vec<_>>());
+//! let words = lines.flat_map(|line| line.split(' '));
 //! let pairs = words.map(|w| (w, 1));
 //! let counts = pairs.reduce_by_key(|a, b| a + b);
 //! counts.pprint();
@@ -73,7 +73,6 @@ pub mod clock;
 mod context;
 pub mod dstream;
 mod error;
-mod hash;
 pub mod input;
 mod line_server;
 mod output;
@@ -82,6 +81,7 @@ mod rdd;
 pub mod scheduler;
 mod stats;
 pub mod testing;
+pub mod text;
 mod time;
 
 pub use clock::{Clock, ManualClock};
@@ -93,11 +93,12 @@ pub use line_server::{LineServer, LineServerBuilder};
 pub use rdd::{Data, Rdd};
 pub use scheduler::BatchInfo;
 pub use stats::{StatCounter, StatValue};
+pub use text::Text;
 pub use time::{Duration, Interval, Time};
 
 /// Everything a notebook needs: `use dstream::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        DStream, Duration, LineServer, PairDStreamExt, Rdd, StatCounter, Stop, StreamingContext, Time,
+        DStream, Duration, LineServer, PairDStreamExt, Rdd, StatCounter, Stop, StreamingContext, Text, Time,
     };
 }

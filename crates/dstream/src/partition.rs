@@ -1,39 +1,28 @@
-//! Running a function over an RDD's partitions, on every core when the batch is big enough.
+//! Partitions and how they are processed: one task per partition, on every core when the batch
+//! is big enough, with narrow transformations fused into one pass (as Spark pipelines a stage).
 //!
-//! Spark splits a batch into partitions and runs one task per partition. We do the same with
-//! scoped threads, but only when a batch is large: for the lab's three-line batches, starting a
-//! thread would cost more than the work.
+//! For the lab's three-line batches, starting a thread would cost more than the work, so small
+//! batches run on the calling thread.
+
+use crate::rdd::{Data, Rdd};
 
 /// Below this many records in a batch, partitions are processed one after the other.
 pub(crate) const PARALLEL_THRESHOLD: usize = 8192;
 
-/// A partition, owned or borrowed: something with a number of records.
-pub(crate) trait Partition: Send {
-    fn records(&self) -> usize;
+/// Whether a batch of `records` records is worth spreading over threads.
+pub(crate) fn worth_parallel(records: usize) -> bool {
+    records >= PARALLEL_THRESHOLD
 }
 
-impl<T: Send> Partition for Vec<T> {
-    fn records(&self) -> usize {
-        self.len()
-    }
-}
-
-impl<T: Sync> Partition for &Vec<T> {
-    fn records(&self) -> usize {
-        self.len()
-    }
-}
-
-/// Applies `f` to each partition, in parallel when the batch is large enough to make it worth it,
-/// and returns the results in partition order.
-pub(crate) fn map_partitions<P, U, F>(parts: Vec<P>, f: F) -> Vec<U>
+/// Applies `f` to each partition, in parallel if asked, and returns the results in partition
+/// order.
+pub(crate) fn map_partitions<P, U, F>(parts: Vec<P>, parallel: bool, f: F) -> Vec<U>
 where
-    P: Partition,
+    P: Send,
     U: Send,
     F: Fn(P) -> U + Sync,
 {
-    let total: usize = parts.iter().map(Partition::records).sum();
-    if parts.len() < 2 || total < PARALLEL_THRESHOLD {
+    if parts.len() < 2 || !parallel {
         return parts.into_iter().map(f).collect();
     }
     let f = &f;
@@ -50,6 +39,69 @@ where
         }
         out
     })
+}
+
+/// Records per chunk of a lazy partition: big enough that the one dynamic call per chunk is
+/// negligible, small enough that a chunk stays in cache between operators.
+pub(crate) const CHUNK: usize = 1024;
+
+/// One partition's records, produced on demand, a chunk at a time.
+pub(crate) type PartIter<T> = Box<dyn Iterator<Item = Vec<T>> + Send>;
+
+/// A batch whose narrow transformations are not applied yet: one chunk iterator per partition.
+/// Consuming it runs the whole chain in one pass per partition, each operator looping over a
+/// chunk in tight, statically dispatched code.
+pub(crate) struct Lazy<T> {
+    pub(crate) parts: Vec<PartIter<T>>,
+    /// Records in the materialised batch these iterators start from (decides parallelism).
+    pub(crate) source_records: usize,
+}
+
+impl<T: Data> Lazy<T> {
+    /// The partitions of `rdd` as iterators (moved out if `rdd` is the only handle).
+    pub(crate) fn from_rdd(rdd: Rdd<T>) -> Self {
+        let source_records = rdd.count();
+        let parts = rdd
+            .into_partitions()
+            .into_iter()
+            .map(|p| Box::new(Chunked(p.into_iter())) as PartIter<T>)
+            .collect();
+        Lazy { parts, source_records }
+    }
+
+    /// Wraps each partition's iterator (a narrow transformation).
+    pub(crate) fn map_parts<U>(self, f: impl Fn(PartIter<T>) -> PartIter<U>) -> Lazy<U> {
+        Lazy { parts: self.parts.into_iter().map(f).collect(), source_records: self.source_records }
+    }
+
+    /// Whether consuming this batch is worth spreading over threads.
+    pub(crate) fn parallel(&self) -> bool {
+        worth_parallel(self.source_records)
+    }
+
+    /// Runs the chain and keeps the records.
+    pub(crate) fn materialize(self) -> Rdd<T> {
+        let parallel = self.parallel();
+        Rdd::from_partitions(map_partitions(self.parts, parallel, |chunks| {
+            let mut records = Vec::new();
+            for mut chunk in chunks {
+                records.append(&mut chunk);
+            }
+            records
+        }))
+    }
+}
+
+/// A vector's records, `CHUNK` at a time.
+struct Chunked<T>(std::vec::IntoIter<T>);
+
+impl<T> Iterator for Chunked<T> {
+    type Item = Vec<T>;
+
+    fn next(&mut self) -> Option<Vec<T>> {
+        let chunk: Vec<T> = self.0.by_ref().take(CHUNK).collect();
+        if chunk.is_empty() { None } else { Some(chunk) }
+    }
 }
 
 /// Splits `data` into `n` contiguous partitions of near-equal length (some may be empty).
@@ -86,7 +138,15 @@ mod tests {
     #[test]
     fn parallel_map_keeps_partition_order() {
         let parts = split((0..100_000u64).collect::<Vec<_>>(), 2);
-        let sums = map_partitions(parts, |p| p.iter().sum::<u64>());
+        let sums = map_partitions(parts, true, |p| p.iter().sum::<u64>());
         assert_eq!(sums, vec![(0..50_000u64).sum::<u64>(), (50_000..100_000u64).sum::<u64>()]);
+    }
+
+    #[test]
+    fn lazy_chain_runs_in_one_pass_per_partition() {
+        let rdd = Rdd::from_partitions(vec![vec![1, 2], vec![3]]);
+        let lazy = Lazy::from_rdd(rdd)
+            .map_parts(|chunks| Box::new(chunks.map(|c| c.into_iter().map(|x| x * 10).collect())));
+        assert_eq!(lazy.materialize().partitions(), &[vec![10, 20], vec![30]]);
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::aggregate;
 use crate::error::Result;
-use crate::partition::{map_partitions, split};
+use crate::partition::{map_partitions, split, worth_parallel};
 use crate::stats::{StatCounter, StatValue};
 use std::fmt::Debug;
 use std::hash::Hash;
@@ -118,21 +118,30 @@ impl<T: Data> Rdd<T> {
         self.iter().next().cloned()
     }
 
+    /// Whether work on this batch is worth spreading over threads.
+    fn parallel(&self) -> bool {
+        worth_parallel(self.count())
+    }
+
     /// Applies `f` to every record.
     pub fn map<U: Data>(self, f: impl Fn(T) -> U + Sync) -> Rdd<U> {
-        let parts = map_partitions(self.into_partitions(), |p| p.into_iter().map(&f).collect());
+        let parallel = self.parallel();
+        let parts = map_partitions(self.into_partitions(), parallel, |p| p.into_iter().map(&f).collect());
         Rdd::from_partitions(parts)
     }
 
     /// Applies `f` to every record and flattens the results.
     pub fn flat_map<U: Data, I: IntoIterator<Item = U>>(self, f: impl Fn(T) -> I + Sync) -> Rdd<U> {
-        let parts = map_partitions(self.into_partitions(), |p| p.into_iter().flat_map(&f).collect());
+        let parallel = self.parallel();
+        let parts =
+            map_partitions(self.into_partitions(), parallel, |p| p.into_iter().flat_map(&f).collect());
         Rdd::from_partitions(parts)
     }
 
     /// Keeps the records for which `f` is true.
     pub fn filter(self, f: impl Fn(&T) -> bool + Sync) -> Rdd<T> {
-        let parts = map_partitions(self.into_partitions(), |mut p| {
+        let parallel = self.parallel();
+        let parts = map_partitions(self.into_partitions(), parallel, |mut p| {
             p.retain(&f);
             p
         });
@@ -141,7 +150,8 @@ impl<T: Data> Rdd<T> {
 
     /// Combines all records with `f` (`None` when empty; Spark would fail instead).
     pub fn reduce(self, f: impl Fn(T, T) -> T + Sync) -> Option<T> {
-        let partials = map_partitions(self.into_partitions(), |p| p.into_iter().reduce(&f));
+        let parallel = self.parallel();
+        let partials = map_partitions(self.into_partitions(), parallel, |p| p.into_iter().reduce(&f));
         partials.into_iter().flatten().reduce(&f)
     }
 
@@ -180,7 +190,8 @@ impl<T: Data> Rdd<T> {
         T: StatValue,
     {
         let parts: Vec<&Vec<T>> = self.parts.iter().collect();
-        let partials = map_partitions(parts, |p| StatCounter::from_values(p.iter().copied()));
+        let partials =
+            map_partitions(parts, self.parallel(), |p| StatCounter::from_values(p.iter().copied()));
         let mut total = StatCounter::from_values(std::iter::empty::<T>());
         for partial in &partials {
             total.merge(partial);
@@ -193,15 +204,17 @@ impl<T: Data + Eq + Hash> Rdd<T> {
     /// The distinct records, each where it first occurs.
     pub fn distinct(self) -> Rdd<T> {
         let n = self.num_partitions();
-        let pairs = map_partitions(self.into_partitions(), |p| p.into_iter().map(|r| (r, ())).collect());
-        let unique = aggregate::combine_by_key(pairs, |()| (), |(), ()| (), |(), ()| ());
+        let parallel = self.parallel();
+        let pairs = self.into_partitions().into_iter().map(|p| p.into_iter().map(|r| (r, ())));
+        let unique = aggregate::combine_by_key(pairs.collect(), parallel, |()| (), |(), ()| (), |(), ()| ());
         Rdd::split(unique.into_iter().map(|(r, ())| r).collect(), n)
     }
 
     /// How many times each distinct record occurs, in first-occurrence order.
     pub fn count_by_value(self) -> Vec<(T, i64)> {
-        let pairs = map_partitions(self.into_partitions(), |p| p.into_iter().map(|r| (r, 1i64)).collect());
-        aggregate::combine_by_key(pairs, |c| c, |a, b| a + b, |a, b| a + b)
+        let parallel = self.parallel();
+        let pairs = self.into_partitions().into_iter().map(|p| p.into_iter().map(|r| (r, 1i64)));
+        aggregate::combine_by_key(pairs.collect(), parallel, |c| c, |a, b| a + b, |a, b| a + b)
     }
 }
 
@@ -215,7 +228,8 @@ impl<K: Data + Eq + Hash, V: Data> Rdd<(K, V)> {
     /// ```
     pub fn reduce_by_key(self, f: impl Fn(V, V) -> V + Sync) -> Rdd<(K, V)> {
         let n = self.num_partitions();
-        let reduced = aggregate::combine_by_key(self.into_partitions(), |v| v, &f, &f);
+        let parallel = self.parallel();
+        let reduced = aggregate::combine_by_key(self.into_partitions(), parallel, |v| v, &f, &f);
         Rdd::split(reduced, n)
     }
 }

@@ -16,7 +16,9 @@ fn text_file_stream_reads_each_new_file_once_and_skips_hidden_and_old_ones() {
     let ssc = StreamingContext::new(Duration::from_millis(50)).unwrap();
     let batches = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&batches);
-    ssc.text_file_stream(&dir.0).foreach_rdd(move |rdd| sink.lock().unwrap().push(rdd.collect()));
+    ssc.text_file_stream(&dir.0).foreach_rdd(move |rdd| {
+        sink.lock().unwrap().push(rdd.iter().map(|l| l.to_string()).collect::<Vec<_>>())
+    });
     ssc.start().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
 

@@ -19,7 +19,7 @@ fn collecting_context(
     let batches = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&batches);
     ssc.socket_text_stream_with("127.0.0.1", port, options)
-        .foreach_rdd(move |rdd| sink.lock().unwrap().push(rdd.collect()));
+        .foreach_rdd(move |rdd| sink.lock().unwrap().push(rdd.iter().map(|l| l.to_string()).collect()));
     (ssc, batches)
 }
 

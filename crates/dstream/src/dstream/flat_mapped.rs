@@ -2,13 +2,15 @@
 
 use super::{Compute, DStream};
 use crate::error::Result;
+use crate::partition::{Lazy, PartIter};
 use crate::rdd::{Data, Rdd};
 use crate::time::Time;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 pub(crate) struct FlatMappedDStream<T, I, F> {
     parent: DStream<T>,
-    f: F,
+    f: Arc<F>,
     output: PhantomData<fn() -> I>,
 }
 
@@ -16,18 +18,38 @@ impl<T, U, I, F> Compute<U> for FlatMappedDStream<T, I, F>
 where
     T: Data,
     U: Data,
-    I: IntoIterator<Item = U>,
-    F: Fn(T) -> I + Send + Sync,
+    I: IntoIterator<Item = U> + 'static,
+    I::IntoIter: Send,
+    F: Fn(T) -> I + Send + Sync + 'static,
 {
     fn compute(&self, time: Time) -> Result<Option<Rdd<U>>> {
-        Ok(self.parent.get_or_compute(time)?.map(|rdd| rdd.flat_map(&self.f)))
+        Ok(self.compute_lazy(time)?.map(Lazy::materialize))
+    }
+
+    fn compute_lazy(&self, time: Time) -> Result<Option<Lazy<U>>> {
+        Ok(self.parent.get_or_compute_lazy(time)?.map(|lazy| {
+            lazy.map_parts(|part| {
+                let f = Arc::clone(&self.f);
+                Box::new(part.map(move |chunk| {
+                    let mut out = Vec::with_capacity(chunk.len());
+                    for x in chunk {
+                        out.extend(f(x));
+                    }
+                    out
+                })) as PartIter<U>
+            })
+        }))
     }
 }
 
-pub(super) fn flat_map<T: Data, U: Data, I: IntoIterator<Item = U> + 'static>(
+pub(super) fn flat_map<T: Data, U: Data, I>(
     parent: &DStream<T>,
     f: impl Fn(T) -> I + Send + Sync + 'static,
-) -> DStream<U> {
-    let op = FlatMappedDStream { parent: parent.as_parent(), f, output: PhantomData };
+) -> DStream<U>
+where
+    I: IntoIterator<Item = U> + 'static,
+    I::IntoIter: Send,
+{
+    let op = FlatMappedDStream { parent: parent.as_parent(), f: Arc::new(f), output: PhantomData };
     parent.child("flat_map", op)
 }

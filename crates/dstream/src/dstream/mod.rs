@@ -18,6 +18,7 @@ pub use pair::PairDStreamExt;
 use crate::StreamingContext;
 use crate::context::ContextShared;
 use crate::error::Result;
+use crate::partition::Lazy;
 use crate::rdd::{Data, Rdd};
 use crate::time::{Duration, Time};
 use std::hash::Hash;
@@ -25,9 +26,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// How a node makes its batch for a given time (Spark's `DStream.compute`).
-pub(crate) trait Compute<T>: Send + Sync {
+pub(crate) trait Compute<T: Data>: Send + Sync {
     /// The batch at `time`, or `None` when this stream has no batch then.
     fn compute(&self, time: Time) -> Result<Option<Rdd<T>>>;
+
+    /// The same batch, possibly not yet materialised: narrow transformations (`map`, `filter`,
+    /// ...) return their parent's iterators wrapped in theirs, so that a chain of them runs in one
+    /// pass per partition when its consumer (a shuffle, an output) finally reads it.
+    fn compute_lazy(&self, time: Time) -> Result<Option<Lazy<T>>> {
+        Ok(self.compute(time)?.map(Lazy::from_rdd))
+    }
 }
 
 /// A stream of batches of `T` (Spark's `DStream`).
@@ -158,6 +166,15 @@ impl<T: Data> DStream<T> {
         Ok(rdd)
     }
 
+    /// The batch at `time` as iterators, fused with this node's narrow transformations when this
+    /// stream has a single reader; materialised and shared otherwise.
+    pub(crate) fn get_or_compute_lazy(&self, time: Time) -> Result<Option<Lazy<T>>> {
+        if self.node.consumers.load(Ordering::Relaxed) > 1 {
+            return Ok(self.get_or_compute(time)?.map(Lazy::from_rdd));
+        }
+        if self.is_time_valid(time) { self.node.op.compute_lazy(time) } else { Ok(None) }
+    }
+
     /// Spark's rule: a stream has a batch at `time` when `time - zero_time` is a multiple of its
     /// slide duration.
     fn is_time_valid(&self, time: Time) -> bool {
@@ -205,6 +222,7 @@ impl<T: Data> DStream<T> {
     pub fn flat_map<U: Data, I>(&self, f: impl Fn(T) -> I + Send + Sync + 'static) -> DStream<U>
     where
         I: IntoIterator<Item = U> + 'static,
+        I::IntoIter: Send,
     {
         flat_mapped::flat_map(self, f)
     }

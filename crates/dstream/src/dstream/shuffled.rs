@@ -3,6 +3,7 @@
 use super::{Compute, DStream};
 use crate::aggregate::{self, extend, push};
 use crate::error::Result;
+use crate::partition::PartIter;
 use crate::rdd::{Data, Rdd};
 use crate::time::Time;
 use std::hash::Hash;
@@ -10,15 +11,16 @@ use std::marker::PhantomData;
 
 /// How the values of one key are combined (Spark's `Aggregator`).
 pub(crate) trait Combine<V, C>: Send + Sync {
-    fn combine<K: Eq + Hash + Send>(&self, parts: Vec<Vec<(K, V)>>) -> Vec<(K, C)>;
+    fn combine<K: Eq + Hash + Send>(&self, parts: Vec<PartIter<(K, V)>>, parallel: bool) -> Vec<(K, C)>;
 }
 
 /// Merge values with a binary function.
 pub(crate) struct Reduce<F>(pub F);
 
 impl<V: Send, F: Fn(V, V) -> V + Send + Sync> Combine<V, V> for Reduce<F> {
-    fn combine<K: Eq + Hash + Send>(&self, parts: Vec<Vec<(K, V)>>) -> Vec<(K, V)> {
-        aggregate::combine_by_key(parts, |v| v, &self.0, &self.0)
+    fn combine<K: Eq + Hash + Send>(&self, parts: Vec<PartIter<(K, V)>>, parallel: bool) -> Vec<(K, V)> {
+        let records = parts.into_iter().map(Iterator::flatten).collect();
+        aggregate::combine_by_key(records, parallel, |v| v, &self.0, &self.0)
     }
 }
 
@@ -26,8 +28,9 @@ impl<V: Send, F: Fn(V, V) -> V + Send + Sync> Combine<V, V> for Reduce<F> {
 pub(crate) struct Group;
 
 impl<V: Send> Combine<V, Vec<V>> for Group {
-    fn combine<K: Eq + Hash + Send>(&self, parts: Vec<Vec<(K, V)>>) -> Vec<(K, Vec<V>)> {
-        aggregate::combine_by_key(parts, |v| vec![v], push, extend)
+    fn combine<K: Eq + Hash + Send>(&self, parts: Vec<PartIter<(K, V)>>, parallel: bool) -> Vec<(K, Vec<V>)> {
+        let records = parts.into_iter().map(Iterator::flatten).collect();
+        aggregate::combine_by_key(records, parallel, |v| vec![v], push, extend)
     }
 }
 
@@ -45,9 +48,9 @@ where
     A: Combine<V, C>,
 {
     fn compute(&self, time: Time) -> Result<Option<Rdd<(K, C)>>> {
-        Ok(self.parent.get_or_compute(time)?.map(|rdd| {
-            let n = rdd.num_partitions();
-            Rdd::split(self.aggregator.combine(rdd.into_partitions()), n)
+        Ok(self.parent.get_or_compute_lazy(time)?.map(|lazy| {
+            let (n, parallel) = (lazy.parts.len(), lazy.parallel());
+            Rdd::split(self.aggregator.combine(lazy.parts, parallel), n)
         }))
     }
 }

@@ -2,6 +2,7 @@
 
 use super::{Compute, DStream};
 use crate::error::{Error, Result};
+use crate::partition::Lazy;
 use crate::rdd::{Data, Rdd};
 use crate::time::Time;
 use std::sync::Arc;
@@ -13,15 +14,20 @@ pub(crate) struct UnionDStream<T> {
 
 impl<T: Data> Compute<T> for UnionDStream<T> {
     fn compute(&self, time: Time) -> Result<Option<Rdd<T>>> {
-        let left = self.left.get_or_compute(time)?;
-        let right = self.right.get_or_compute(time)?;
+        Ok(self.compute_lazy(time)?.map(Lazy::materialize))
+    }
+
+    /// The partitions of both parents, left first: nothing is copied.
+    fn compute_lazy(&self, time: Time) -> Result<Option<Lazy<T>>> {
+        let left = self.left.get_or_compute_lazy(time)?;
+        let right = self.right.get_or_compute_lazy(time)?;
         Ok(match (left, right) {
             (None, None) => None,
             (Some(one), None) | (None, Some(one)) => Some(one),
-            (Some(left), Some(right)) => {
-                let mut parts = left.into_partitions();
-                parts.extend(right.into_partitions());
-                Some(Rdd::from_partitions(parts))
+            (Some(mut left), Some(right)) => {
+                left.parts.extend(right.parts);
+                left.source_records += right.source_records;
+                Some(left)
             }
         })
     }

@@ -6,6 +6,7 @@ use super::socket::ReceiverReport;
 use super::{Source, input_stream};
 use crate::context::StreamingContext;
 use crate::dstream::DStream;
+use crate::text::Text;
 use crate::time::Time;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -29,7 +30,7 @@ struct FileState {
     report: ReceiverReport,
 }
 
-impl Source<String> for FileSource {
+impl Source<Text> for FileSource {
     fn start(&self, _start_time: Time) -> crate::Result<()> {
         if !self.dir.is_dir() {
             return Err(crate::Error::invalid_argument(format!(
@@ -43,7 +44,7 @@ impl Source<String> for FileSource {
         Ok(())
     }
 
-    fn take_batch(&self, _time: Time) -> Vec<String> {
+    fn take_batch(&self, _time: Time) -> Vec<Text> {
         let mut state = self.lock();
         let new_files = match new_files(&self.dir, &state) {
             Ok(files) => files,
@@ -153,7 +154,7 @@ impl StreamingContext {
     /// # std::fs::remove_dir_all(&dir).ok();
     /// # Ok::<(), dstream::Error>(())
     /// ```
-    pub fn text_file_stream(&self, dir: impl AsRef<Path>) -> DStream<String> {
+    pub fn text_file_stream(&self, dir: impl AsRef<Path>) -> DStream<Text> {
         let dir = dir.as_ref().to_path_buf();
         let report =
             ReceiverReport { stream: format!("text_file_stream({})", dir.display()), ..Default::default() };

@@ -1,7 +1,10 @@
 //! Splitting a byte stream into text lines, as Spark's socket receiver does.
 //!
 //! `\n`, `\r\n` and a lone `\r` each end a line; bytes that are not UTF-8 become U+FFFD; a line
-//! longer than the limit is dropped (and counted) instead of growing memory without bound.
+//! longer than the limit is dropped (and counted) instead of growing memory without bound. Each
+//! line becomes a [`Text`], so that splitting it into words later copies nothing.
+
+use crate::text::Text;
 
 /// Incremental line splitter: feed it bytes as they arrive.
 pub(crate) struct LineSplitter {
@@ -30,7 +33,7 @@ impl LineSplitter {
     }
 
     /// Splits `bytes`, appending each complete line to `out`.
-    pub(crate) fn feed(&mut self, mut bytes: &[u8], out: &mut Vec<String>) {
+    pub(crate) fn feed(&mut self, mut bytes: &[u8], out: &mut Vec<Text>) {
         if self.after_cr {
             self.after_cr = false;
             if let Some(rest) = bytes.strip_prefix(b"\n") {
@@ -54,7 +57,7 @@ impl LineSplitter {
     }
 
     /// The peer closed: a last line without terminator is still a line.
-    pub(crate) fn finish(&mut self, out: &mut Vec<String>) {
+    pub(crate) fn finish(&mut self, out: &mut Vec<Text>) {
         if !self.line.is_empty() || self.overflowing {
             self.end_line(out);
         }
@@ -67,23 +70,26 @@ impl LineSplitter {
         }
         if self.line.len() + bytes.len() > self.max_line_bytes {
             self.overflowing = true;
-            self.line = Vec::new();
+            self.line = Vec::new(); // give the memory back
         } else {
             self.line.extend_from_slice(bytes);
         }
     }
 
-    fn end_line(&mut self, out: &mut Vec<String>) {
+    fn end_line(&mut self, out: &mut Vec<Text>) {
         if self.overflowing {
             self.overflowing = false;
             self.oversized += 1;
             return;
         }
-        let bytes = std::mem::take(&mut self.line);
-        out.push(String::from_utf8(bytes).unwrap_or_else(|e| {
-            self.invalid_utf8 += 1;
-            String::from_utf8_lossy(e.as_bytes()).into_owned()
-        }));
+        out.push(match std::str::from_utf8(&self.line) {
+            Ok(line) => Text::new(line),
+            Err(_) => {
+                self.invalid_utf8 += 1;
+                Text::from(String::from_utf8_lossy(&self.line).into_owned())
+            }
+        });
+        self.line.clear();
     }
 }
 
@@ -91,7 +97,7 @@ impl LineSplitter {
 mod tests {
     use super::*;
 
-    fn split_in_chunks(data: &[u8], chunk: usize) -> Vec<String> {
+    fn split_in_chunks(data: &[u8], chunk: usize) -> Vec<Text> {
         let mut splitter = LineSplitter::new(64);
         let mut out = Vec::new();
         for piece in data.chunks(chunk) {

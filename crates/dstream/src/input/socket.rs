@@ -6,6 +6,7 @@ use super::{Source, input_stream};
 use crate::context::StreamingContext;
 use crate::dstream::DStream;
 use crate::error::{Error, Result};
+use crate::text::Text;
 use crate::time::{Duration, Time};
 use std::io::{ErrorKind, Read};
 use std::net::{Shutdown, TcpStream};
@@ -68,8 +69,10 @@ struct SocketSource {
 
 /// State shared between the receiver thread and the rest of the context.
 struct Receiver {
-    received: Mutex<Vec<String>>,
+    received: Mutex<Vec<Text>>,
     stopped: AtomicBool,
+    /// How it was stopped: a graceful stop reads what the peer already sent.
+    graceful: AtomicBool,
     connection: Mutex<Option<TcpStream>>,
     report: Mutex<ReceiverReport>,
     /// Set when the receiver thread has ended (or never started).
@@ -85,8 +88,16 @@ impl Receiver {
         self.stopped.load(Ordering::Acquire)
     }
 
+    /// Ends the connection's reading: at once, or (gracefully) after what the kernel already
+    /// holds — shutting down only the read side still lets the receiver read the queued bytes
+    /// (on Linux), then it sees end-of-stream.
+    fn shut(&self, connection: &TcpStream) {
+        let how = if self.graceful.load(Ordering::Acquire) { Shutdown::Read } else { Shutdown::Both };
+        let _ = connection.shutdown(how);
+    }
+
     /// Hands complete lines to the next batch and updates the counters.
-    fn store(&self, lines: &mut Vec<String>, splitter: &mut LineSplitter) {
+    fn store(&self, lines: &mut Vec<Text>, splitter: &mut LineSplitter) {
         {
             let mut report = self.report();
             report.lines += lines.len() as u64;
@@ -105,7 +116,7 @@ impl Receiver {
     }
 }
 
-impl Source<String> for SocketSource {
+impl Source<Text> for SocketSource {
     fn start(&self, _start_time: Time) -> Result<()> {
         let (host, port) = (self.host.clone(), self.port);
         let (options, shared) = (self.options.clone(), Arc::clone(&self.shared));
@@ -123,12 +134,10 @@ impl Source<String> for SocketSource {
     }
 
     fn stop(&self, graceful: bool) {
+        self.shared.graceful.store(graceful, Ordering::Release);
         self.shared.stopped.store(true, Ordering::Release);
         if let Some(connection) = self.shared.connection.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            // Shutting down the read side still lets the receiver read what the kernel already
-            // holds (on Linux), then it sees end-of-stream: a graceful stop loses no line sent
-            // before it.
-            let _ = connection.shutdown(if graceful { Shutdown::Read } else { Shutdown::Both });
+            self.shared.shut(connection);
         }
         // Wait (briefly) for the receiver to hand over its last lines.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
@@ -137,7 +146,7 @@ impl Source<String> for SocketSource {
         }
     }
 
-    fn take_batch(&self, _time: Time) -> Vec<String> {
+    fn take_batch(&self, _time: Time) -> Vec<Text> {
         std::mem::take(&mut *self.shared.received.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
@@ -185,8 +194,9 @@ fn read_connection(mut stream: TcpStream, options: &SocketOptions, receiver: &Re
         report.connected = true;
         report.connections += 1;
     }
+    // Stopped while connecting: `stop` found no connection to shut, so do it here.
     if receiver.is_stopped() {
-        let _ = stream.shutdown(Shutdown::Both);
+        receiver.shut(&stream);
     }
     let mut splitter = LineSplitter::new(options.max_line_bytes);
     let mut buf = vec![0u8; 64 * 1024];
@@ -247,12 +257,12 @@ impl StreamingContext {
     /// assert_eq!(*got.lock().unwrap(), vec!["spark streaming", "big data"]);
     /// # Ok::<(), dstream::Error>(())
     /// ```
-    pub fn socket_text_stream(&self, host: &str, port: u16) -> DStream<String> {
+    pub fn socket_text_stream(&self, host: &str, port: u16) -> DStream<Text> {
         self.socket_text_stream_with(host, port, SocketOptions::default())
     }
 
     /// [`socket_text_stream`](StreamingContext::socket_text_stream) with explicit options.
-    pub fn socket_text_stream_with(&self, host: &str, port: u16, options: SocketOptions) -> DStream<String> {
+    pub fn socket_text_stream_with(&self, host: &str, port: u16, options: SocketOptions) -> DStream<Text> {
         let report =
             ReceiverReport { stream: format!("socket_text_stream({host}:{port})"), ..Default::default() };
         if host.is_empty() || port == 0 {
@@ -272,6 +282,7 @@ impl StreamingContext {
             shared: Arc::new(Receiver {
                 received: Mutex::new(Vec::new()),
                 stopped: AtomicBool::new(false),
+                graceful: AtomicBool::new(false),
                 connection: Mutex::new(None),
                 report: Mutex::new(report),
                 finished: AtomicBool::new(true),

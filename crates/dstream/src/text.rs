@@ -1,0 +1,371 @@
+//! `Text`: an immutable string, stored in place when short and shared when long, so that
+//! splitting a line into words allocates nothing.
+
+use std::borrow::Borrow;
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::ops::Deref;
+use std::sync::Arc;
+
+/// An immutable UTF-8 string, cheap to clone: short texts are stored in place, long ones share
+/// one buffer with their slices.
+///
+/// Text sources ([`socket_text_stream`](crate::StreamingContext::socket_text_stream),
+/// [`text_file_stream`](crate::StreamingContext::text_file_stream)) deliver each line as a
+/// `Text`. [`Text::split`] then cuts it into words without copying them, and returns an iterator
+/// that owns what it needs, so the lab's line reads as in PySpark:
+/// `lines.flat_map(|line| line.split(' '))`.
+///
+/// A `Text` behaves like a `&str`: it dereferences to `str` (so `w.len()`, `w.to_lowercase()`,
+/// `w.starts_with("a")` work), compares, orders and hashes like its characters, prints like a
+/// string (`Debug` gives `"spark"`), and converts to and from `String`.
+///
+/// # Examples
+///
+/// ```
+/// use dstream::Text;
+///
+/// let line = Text::from("spark streaming  dstream");
+/// let words: Vec<Text> = line.split(' ').collect();
+/// assert_eq!(words, ["spark", "streaming", "", "dstream"]); // Python's split(" ")
+/// assert_eq!(words[0].to_uppercase(), "SPARK");
+/// assert_eq!(format!("{:?}", (words[0].clone(), 4)), r#"("spark", 4)"#);
+/// let owned: String = words[1].to_string();
+/// assert_eq!(owned, "streaming");
+/// ```
+#[derive(Clone)]
+pub struct Text {
+    repr: Repr,
+}
+
+/// Texts this short are stored in place: making, cloning and dropping them touches no shared
+/// counter and allocates nothing. Most words are this short.
+const INLINE: usize = 22;
+
+#[derive(Clone)]
+enum Repr {
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE],
+    },
+    /// Invariant: `start..end` lies within `buf` on character boundaries.
+    Shared {
+        buf: Arc<str>,
+        start: u32,
+        end: u32,
+    },
+}
+
+impl Text {
+    /// A `Text` holding a copy of `s`.
+    ///
+    /// # Panics
+    ///
+    /// If `s` is 4 GiB or longer.
+    pub fn new(s: &str) -> Self {
+        if s.len() <= INLINE { Text::inline(s) } else { Text::shared(Arc::from(s)) }
+    }
+
+    #[inline]
+    fn inline(s: &str) -> Self {
+        let mut bytes = [0u8; INLINE];
+        bytes[..s.len()].copy_from_slice(s.as_bytes());
+        Text { repr: Repr::Inline { len: s.len() as u8, bytes } }
+    }
+
+    fn shared(buf: Arc<str>) -> Self {
+        let end = u32::try_from(buf.len()).expect("a Text must be shorter than 4 GiB");
+        Text { repr: Repr::Shared { buf, start: 0, end } }
+    }
+
+    /// The characters, as a `&str`.
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        match &self.repr {
+            // SAFETY: the first `len` bytes were copied from a `&str` (whole, or cut on
+            // character boundaries by `sub`).
+            Repr::Inline { len, bytes } => unsafe { std::str::from_utf8_unchecked(&bytes[..*len as usize]) },
+            // SAFETY: `start..end` lies within `buf` on character boundaries: `shared` takes the
+            // whole string, and `sub` only narrows it to boundaries of the current text.
+            Repr::Shared { buf, start, end } => unsafe { buf.get_unchecked(*start as usize..*end as usize) },
+        }
+    }
+
+    /// The part of this text in `range`, for byte positions known to be character boundaries of
+    /// `self`: a short part is copied in place, a long one shares the buffer.
+    #[inline]
+    fn sub(&self, range: std::ops::Range<usize>) -> Text {
+        let s = self.as_str();
+        debug_assert!(s.get(range.clone()).is_some());
+        if range.len() <= INLINE {
+            // SAFETY: `range` is on character boundaries of `s` (this function's contract).
+            return Text::inline(unsafe { s.get_unchecked(range) });
+        }
+        match &self.repr {
+            Repr::Shared { buf, start, .. } => Text {
+                repr: Repr::Shared {
+                    buf: Arc::clone(buf),
+                    start: start + range.start as u32,
+                    end: start + range.end as u32,
+                },
+            },
+            Repr::Inline { .. } => unreachable!("an inline text is never longer than INLINE"),
+        }
+    }
+
+    /// The part of this text in `range` (byte offsets, as for `&s[range]`), sharing the buffer
+    /// when it is long.
+    ///
+    /// # Panics
+    ///
+    /// If `range` is out of bounds or not on character boundaries, as `&str` slicing does.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> Text {
+        let _ = &self.as_str()[range.clone()]; // the same checks and messages as str slicing
+        self.sub(range)
+    }
+
+    /// The parts separated by `separator`, like `str::split` (and Python's `split(" ")`):
+    /// consecutive separators give empty parts, and an empty text gives one empty part.
+    ///
+    /// ```
+    /// use dstream::Text;
+    /// let parts: Vec<Text> = Text::from("a,,b").split(',').collect();
+    /// assert_eq!(parts, ["a", "", "b"]);
+    /// assert_eq!(Text::from("").split(' ').count(), 1);
+    /// ```
+    pub fn split(&self, separator: char) -> Split {
+        Split { text: self.clone(), position: 0, separator, done: false }
+    }
+
+    /// The parts separated by runs of whitespace, without empty parts (Python's `split()`).
+    ///
+    /// ```
+    /// use dstream::Text;
+    /// let parts: Vec<Text> = Text::from("  a \t b  ").split_whitespace().collect();
+    /// assert_eq!(parts, ["a", "b"]);
+    /// ```
+    pub fn split_whitespace(&self) -> SplitWhitespace {
+        SplitWhitespace { text: self.clone(), position: 0 }
+    }
+
+    /// The text without leading and trailing whitespace.
+    pub fn trim(&self) -> Text {
+        let s = self.as_str();
+        let start = s.len() - s.trim_start().len();
+        let end = s.trim_end().len().max(start);
+        self.sub(start..end)
+    }
+}
+
+/// The iterator of [`Text::split`].
+#[derive(Clone)]
+pub struct Split {
+    text: Text,
+    position: usize,
+    separator: char,
+    done: bool,
+}
+
+impl Iterator for Split {
+    type Item = Text;
+
+    #[inline]
+    fn next(&mut self) -> Option<Text> {
+        if self.done {
+            return None;
+        }
+        let rest = &self.text.as_str()[self.position..];
+        let (end, next) = match rest.find(self.separator) {
+            Some(at) => (self.position + at, self.position + at + self.separator.len_utf8()),
+            None => {
+                self.done = true;
+                (self.text.len(), self.text.len())
+            }
+        };
+        let part = self.text.sub(self.position..end);
+        self.position = next;
+        Some(part)
+    }
+}
+
+/// The iterator of [`Text::split_whitespace`].
+#[derive(Clone)]
+pub struct SplitWhitespace {
+    text: Text,
+    position: usize,
+}
+
+impl Iterator for SplitWhitespace {
+    type Item = Text;
+
+    fn next(&mut self) -> Option<Text> {
+        let rest = &self.text.as_str()[self.position..];
+        let skipped = rest.len() - rest.trim_start().len();
+        if skipped == rest.len() {
+            self.position = self.text.len();
+            return None;
+        }
+        let start = self.position + skipped;
+        let end =
+            self.text.as_str()[start..].find(char::is_whitespace).map_or(self.text.len(), |i| start + i);
+        self.position = end;
+        Some(self.text.sub(start..end))
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+    #[inline]
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Text::new("")
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq for Text {
+    #[inline]
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Text) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Text) -> Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl Hash for Text {
+    /// Hashes like `str`, so maps keyed by `Text` can be queried with a `&str`.
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+macro_rules! eq_with {
+    ($($other:ty),*) => {$(
+        impl PartialEq<$other> for Text {
+            fn eq(&self, other: &$other) -> bool {
+                self.as_str() == AsRef::<str>::as_ref(other)
+            }
+        }
+        impl PartialEq<Text> for $other {
+            fn eq(&self, other: &Text) -> bool {
+                AsRef::<str>::as_ref(self) == other.as_str()
+            }
+        }
+    )*};
+}
+eq_with!(str, &str, String);
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Self {
+        Text::new(s)
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        if s.len() <= INLINE { Text::inline(&s) } else { Text::shared(Arc::from(s)) }
+    }
+}
+
+impl From<&String> for Text {
+    fn from(s: &String) -> Self {
+        Text::new(s)
+    }
+}
+
+impl From<Text> for String {
+    fn from(t: Text) -> String {
+        t.as_str().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn split_matches_str_split() {
+        for s in ["", " ", "a", "a b", "  leading", "trailing  ", "a  b", "tab\tx y", "été à 🚀 x"] {
+            let ours: Vec<String> = Text::from(s).split(' ').map(String::from).collect();
+            let std: Vec<String> = s.split(' ').map(String::from).collect();
+            assert_eq!(ours, std, "{s:?}");
+            let ours: Vec<String> = Text::from(s).split_whitespace().map(String::from).collect();
+            let std: Vec<String> = s.split_whitespace().map(String::from).collect();
+            assert_eq!(ours, std, "{s:?}");
+        }
+        let multi: Vec<Text> = Text::from("a→b→").split('→').collect();
+        assert_eq!(multi, ["a", "b", ""]);
+    }
+
+    #[test]
+    fn hashes_like_str_so_maps_can_be_queried_with_str() {
+        let mut counts: HashMap<Text, i32> = HashMap::new();
+        for w in Text::from("b a b").split(' ') {
+            *counts.entry(w).or_default() += 1;
+        }
+        assert_eq!(counts.get("b"), Some(&2));
+    }
+
+    #[test]
+    fn long_parts_share_short_parts_are_inline() {
+        let line = Text::from(format!("{} {}", "x".repeat(40), "short"));
+        let parts: Vec<Text> = line.split(' ').collect();
+        assert!(matches!(parts[0].repr, Repr::Shared { .. }));
+        assert!(matches!(parts[1].repr, Repr::Inline { .. }));
+        assert_eq!(parts[0].len(), 40);
+        assert_eq!(parts[1], "short");
+        assert_eq!(parts[0].slice(38..40), "xx");
+        assert_eq!(std::mem::size_of::<Text>(), 32);
+    }
+
+    #[test]
+    fn slices_and_trim() {
+        let t = Text::from("  hello world ");
+        assert_eq!(t.trim(), "hello world");
+        assert_eq!(t.trim().slice(6..11), "world");
+        assert_eq!(Text::from("   ").trim(), "");
+    }
+}
