@@ -244,13 +244,15 @@ impl StreamingContext {
         let deadline = timeout.map(|t| std::time::Instant::now() + t);
         let mut state = self.shared.lock();
         loop {
-            if let Some(err) =
-                state.stream_error.clone().or_else(|| state.declaration_errors.first().cloned())
-            {
-                return Err(err);
+            if let Some(err) = state.declaration_errors.first() {
+                return Err(err.clone());
             }
             if state.phase == ContextState::Stopped {
-                return Ok(true);
+                // A failed batch stops the context (from the job thread): report it once stopped.
+                return match &state.stream_error {
+                    Some(err) => Err(err.clone()),
+                    None => Ok(true),
+                };
             }
             if state.phase == ContextState::Initialized {
                 return Err(Error::invalid_state(

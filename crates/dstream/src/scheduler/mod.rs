@@ -161,7 +161,8 @@ fn run_jobs(
         }
         state.history.push_back(info);
         if let Err(err) = outcome {
-            // The first failure stops the context; `await_termination*` and `stop` report it.
+            // The first failure stops the context; `await_termination*` and `stop` report it
+            // once it is stopped.
             state.stream_error.get_or_insert(err);
             drop(state);
             ctx.notify();
