@@ -116,7 +116,8 @@ impl std::fmt::Debug for StreamingContext {
 }
 
 impl StreamingContext {
-    /// A context cutting a batch every `batch_interval`, on the system clock.
+    /// A context cutting a batch every `batch_interval`, on the system clock. The interval is a
+    /// [`Duration`] of this crate or a `std::time::Duration`.
     ///
     /// ```
     /// use dstream::{Duration, StreamingContext};
@@ -124,12 +125,13 @@ impl StreamingContext {
     /// assert_eq!(ssc.batch_interval(), Duration::from_secs(5));
     /// # Ok::<(), dstream::Error>(())
     /// ```
-    pub fn new(batch_interval: Duration) -> Result<Self> {
+    pub fn new(batch_interval: impl Into<Duration>) -> Result<Self> {
         StreamingContext::with_clock(batch_interval, Clock::System)
     }
 
     /// A context on the given clock (use [`Clock::Manual`] for deterministic tests).
-    pub fn with_clock(batch_interval: Duration, clock: Clock) -> Result<Self> {
+    pub fn with_clock(batch_interval: impl Into<Duration>, clock: Clock) -> Result<Self> {
+        let batch_interval = batch_interval.into();
         if batch_interval <= Duration::ZERO {
             return Err(Error::invalid_argument(format!(
                 "the batch interval must be positive, got {batch_interval}; \
@@ -236,8 +238,8 @@ impl StreamingContext {
     /// Waits until the context stops or `timeout` passes. Returns `Ok(true)` if it stopped,
     /// `Ok(false)` on timeout, and the stream's error if one occurred (Spark's
     /// `awaitTerminationOrTimeout`).
-    pub fn await_termination_or_timeout(&self, timeout: Duration) -> Result<bool> {
-        self.wait_stopped(Some(timeout.to_std()))
+    pub fn await_termination_or_timeout(&self, timeout: impl Into<Duration>) -> Result<bool> {
+        self.wait_stopped(Some(timeout.into().to_std()))
     }
 
     fn wait_stopped(&self, timeout: Option<std::time::Duration>) -> Result<bool> {

@@ -90,8 +90,9 @@ pub(crate) struct Node<T> {
     name: &'static str,
     slide: Duration,
     op: Box<dyn Compute<T>>,
-    /// How many children and output operations read this stream.
-    consumers: AtomicUsize,
+    /// How many children and output operations read this stream (shared with a source, which
+    /// keeps no batch when nobody reads it).
+    consumers: Arc<AtomicUsize>,
     /// The last computed batch, kept until every consumer has read it.
     memo: Mutex<Option<Memo<T>>>,
 }
@@ -125,7 +126,7 @@ impl<T: Data> DStream<T> {
                 name,
                 slide,
                 op: Box::new(op),
-                consumers: AtomicUsize::new(0),
+                consumers: Arc::new(AtomicUsize::new(0)),
                 memo: Mutex::new(None),
             }),
         }
@@ -140,6 +141,11 @@ impl<T: Data> DStream<T> {
     pub(crate) fn as_parent(&self) -> DStream<T> {
         self.node.consumers.fetch_add(1, Ordering::Relaxed);
         self.clone()
+    }
+
+    /// The count of this stream's readers, shared.
+    pub(crate) fn readers(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.node.consumers)
     }
 
     pub(crate) fn shared(&self) -> &Arc<ContextShared> {

@@ -35,6 +35,8 @@ pub(crate) trait Source<T>: Send + Sync + 'static {
 /// A source plus the batches it has cut and that the graph has not read yet.
 pub(crate) struct Input<T, S> {
     source: S,
+    /// How many operators read this source's stream; batches nobody reads are not kept.
+    readers: std::sync::OnceLock<Arc<std::sync::atomic::AtomicUsize>>,
     batches: Mutex<BTreeMap<Time, Rdd<T>>>,
 }
 
@@ -50,6 +52,10 @@ impl<T: Data, S: Source<T>> InputSource for Input<T, S> {
     fn allocate(&self, time: Time, partitions: usize) -> u64 {
         let records = self.source.take_batch(time);
         let count = records.len() as u64;
+        let read = self.readers.get().is_some_and(|r| r.load(std::sync::atomic::Ordering::Relaxed) > 0);
+        if !read {
+            return count; // a stream declared but never used: drop what it received
+        }
         let rdd = Rdd::split(records, partitions);
         self.batches.lock().unwrap_or_else(|e| e.into_inner()).insert(time, rdd);
         count
@@ -78,8 +84,9 @@ pub(crate) fn input_stream<T: Data, S: Source<T>>(
     name: &'static str,
     source: S,
 ) -> DStream<T> {
-    let input = Arc::new(Input { source, batches: Mutex::new(BTreeMap::new()) });
+    let input = Arc::new(Input { source, readers: Default::default(), batches: Mutex::new(BTreeMap::new()) });
     let stream = DStream::new_node(ctx, name, InputCompute(Arc::clone(&input)));
+    let _ = input.readers.set(stream.readers());
     ctx.add_input(input);
     stream
 }
