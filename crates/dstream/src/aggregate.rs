@@ -81,6 +81,71 @@ impl<K: Eq + Hash, C> Combiners<K, C> {
     }
 }
 
+/// A map that remembers the order in which keys first arrived (for window and state contents,
+/// which live across batches).
+pub(crate) struct OrderedMap<K, V> {
+    entries: FxHashMap<K, (u64, V)>,
+    next: u64,
+}
+
+impl<K, V> Default for OrderedMap<K, V> {
+    fn default() -> Self {
+        OrderedMap { entries: FxHashMap::default(), next: 0 }
+    }
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> OrderedMap<K, V> {
+    /// Folds `value` into `key`'s value with `merge`, or inserts it.
+    pub(crate) fn merge(&mut self, key: K, value: V, merge: impl Fn(V, V) -> V) {
+        match self.entries.entry(key) {
+            Entry::Occupied(mut slot) => {
+                let current = &mut slot.get_mut().1;
+                *current = merge(current.clone(), value);
+            }
+            Entry::Vacant(slot) => {
+                slot.insert((self.next, value));
+                self.next += 1;
+            }
+        }
+    }
+
+    /// Replaces `key`'s value with `f(value)` if it is present.
+    pub(crate) fn update(&mut self, key: &K, f: impl FnOnce(V) -> V) {
+        if let Some((_, current)) = self.entries.get_mut(key) {
+            *current = f(current.clone());
+        }
+    }
+
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&K, &V) -> bool) {
+        self.entries.retain(|k, (_, v)| keep(k, v));
+    }
+
+    /// The entries, oldest key first.
+    pub(crate) fn to_vec(&self) -> Vec<(K, V)> {
+        let mut entries: Vec<(u64, K, V)> =
+            self.entries.iter().map(|(k, (seq, v))| (*seq, k.clone(), v.clone())).collect();
+        entries.sort_unstable_by_key(|(seq, _, _)| *seq);
+        entries.into_iter().map(|(_, k, v)| (k, v)).collect()
+    }
+
+    /// The entries, oldest key first, taking them out.
+    pub(crate) fn take_vec(&mut self) -> Vec<(K, V)> {
+        let mut entries: Vec<(K, (u64, V))> = std::mem::take(&mut self.entries).into_iter().collect();
+        entries.sort_unstable_by_key(|(_, (seq, _))| *seq);
+        entries.into_iter().map(|(k, (_, v))| (k, v)).collect()
+    }
+
+    /// A map holding `entries` in this order.
+    pub(crate) fn from_vec(entries: Vec<(K, V)>) -> Self {
+        let mut map = OrderedMap::default();
+        for (k, v) in entries {
+            map.entries.insert(k, (map.next, v));
+            map.next += 1;
+        }
+        map
+    }
+}
+
 /// The map's entries sorted by first occurrence.
 fn in_order<K, C>(map: FxHashMap<K, (usize, C)>) -> Vec<(K, (usize, C))> {
     let mut entries: Vec<_> = map.into_iter().collect();

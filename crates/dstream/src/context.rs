@@ -3,7 +3,7 @@
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::scheduler::graph::{DStreamGraph, InputSource, OutputOp};
+use crate::scheduler::graph::{DStreamGraph, InputSource, OutputOp, StatefulOp};
 use crate::scheduler::{self, BatchInfo, Runtime};
 use crate::time::{Duration, Time};
 use std::path::{Path, PathBuf};
@@ -101,7 +101,15 @@ pub(crate) struct State {
     pub(crate) last_completed: Option<Time>,
     pub(crate) history: std::collections::VecDeque<BatchInfo>,
     pub(crate) runtime: Option<Runtime>,
+    /// After recovery: the last checkpointed batch and the zero time to go on from.
+    pub(crate) resume: Option<(Time, Time)>,
+    /// Write a checkpoint every this many batches.
+    pub(crate) checkpoint_every: usize,
+    pub(crate) listeners: Vec<Listener>,
 }
+
+/// A function called after each batch with its [`BatchInfo`].
+pub(crate) type Listener = Arc<dyn Fn(&BatchInfo) + Send + Sync>;
 
 /// How many finished batches the context remembers (Spark's UI keeps 1000 too).
 pub(crate) const HISTORY_LIMIT: usize = 1000;
@@ -154,6 +162,9 @@ impl StreamingContext {
                     last_completed: None,
                     history: Default::default(),
                     runtime: None,
+                    resume: None,
+                    checkpoint_every: 1,
+                    listeners: Vec::new(),
                 }),
                 changed: Condvar::new(),
             }),
@@ -215,6 +226,36 @@ impl StreamingContext {
         }
         state.checkpoint_dir = Some(dir.to_path_buf());
         Ok(())
+    }
+
+    /// Writes a checkpoint every `batches` batches instead of after each one (at least 1). Fewer
+    /// checkpoints cost less; after a crash, the batches since the last one are run again.
+    pub fn checkpoint_every(&self, batches: usize) {
+        self.shared.lock().checkpoint_every = batches.max(1);
+    }
+
+    /// After [`get_or_create`](StreamingContext::get_or_create) recovered this context: the last
+    /// batch of the checkpoint, after which processing resumes.
+    pub fn resumed_from(&self) -> Option<Time> {
+        self.shared.lock().resume.map(|(time, _)| time)
+    }
+
+    /// Calls `listener` after each batch with its [`BatchInfo`] (Spark's `StreamingListener`'s
+    /// `onBatchCompleted`), on the thread that runs the batches.
+    ///
+    /// ```
+    /// use dstream::{DStream, testing};
+    /// use std::sync::{Arc, Mutex};
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = seen.clone();
+    /// testing::run_batches(vec![vec![1, 2], vec![3]], move |s: DStream<i32>| {
+    ///     s.context().add_listener(move |info| sink.lock().unwrap().push(info.num_records()));
+    ///     s
+    /// });
+    /// assert_eq!(*seen.lock().unwrap(), vec![2, 1]);
+    /// ```
+    pub fn add_listener(&self, listener: impl Fn(&BatchInfo) + Send + Sync + 'static) {
+        self.shared.lock().listeners.push(Arc::new(listener));
     }
 
     /// The checkpoint directory, if one was set.
@@ -381,6 +422,13 @@ impl ContextShared {
         let mut state = self.lock();
         if state.phase == ContextState::Initialized {
             state.graph.inputs.push(input);
+        }
+    }
+
+    pub(crate) fn add_stateful(&self, op: Arc<dyn StatefulOp>) {
+        let mut state = self.lock();
+        if state.phase == ContextState::Initialized {
+            state.graph.stateful.push(op);
         }
     }
 

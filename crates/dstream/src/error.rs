@@ -16,6 +16,9 @@ pub enum ErrorKind {
     InvalidArgument,
     /// Reading or writing a file or a socket failed.
     Io,
+    /// A checkpoint could not be written, or one found is corrupt, truncated, or does not match
+    /// the pipeline.
+    Checkpoint,
     /// A function supplied by the user (a `map` closure, a `foreach_rdd` body...) panicked while a
     /// batch was processed.
     UserCode,

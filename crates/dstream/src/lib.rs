@@ -69,6 +69,7 @@
 //!   a cluster.
 
 mod aggregate;
+mod checkpoint;
 pub mod clock;
 mod context;
 pub mod dstream;
@@ -77,6 +78,7 @@ pub mod input;
 mod line_server;
 mod output;
 mod partition;
+mod persist;
 mod rdd;
 pub mod scheduler;
 mod stats;
@@ -90,6 +92,7 @@ pub use dstream::{DStream, PairDStreamExt};
 pub use error::{Error, ErrorKind, Result};
 pub use input::{ReceiverReport, SocketOptions};
 pub use line_server::{LineServer, LineServerBuilder};
+pub use persist::Persist;
 pub use rdd::{Data, Rdd};
 pub use scheduler::BatchInfo;
 pub use stats::{StatCounter, StatValue};

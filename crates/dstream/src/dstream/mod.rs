@@ -9,16 +9,20 @@ mod flat_mapped;
 mod joined;
 mod mapped;
 mod pair;
+mod reduced_window;
 mod shuffled;
+mod state;
 mod transformed;
 mod union;
+mod windowed;
 
 pub use pair::PairDStreamExt;
 
 use crate::StreamingContext;
 use crate::context::ContextShared;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::partition::Lazy;
+use crate::persist::Persist;
 use crate::rdd::{Data, Rdd};
 use crate::time::{Duration, Time};
 use std::hash::Hash;
@@ -135,6 +139,21 @@ impl<T: Data> DStream<T> {
     /// A new node reading this stream, sliding like it.
     pub(crate) fn child<U: Data>(&self, name: &'static str, op: impl Compute<U> + 'static) -> DStream<U> {
         DStream::with_slide(self.shared(), name, self.slide_duration(), op)
+    }
+
+    /// Records a declaration error unless `window` and `slide` are positive multiples of this
+    /// stream's slide duration (Spark checks the same).
+    pub(crate) fn check_window(&self, op: &str, window: Duration, slide: Duration) {
+        let parent = self.slide_duration();
+        for (what, d) in [("window", window), ("slide", slide)] {
+            if d <= Duration::ZERO || !d.is_multiple_of(parent) {
+                self.shared().record_declaration_error(Error::invalid_argument(format!(
+                    "{op}: the {what} duration {d} must be a positive multiple of the parent \
+                     stream's slide duration {parent} (its batch interval); e.g. with 5 s batches, \
+                     use a window of 10 s or 30 s and a slide of 5 s or 10 s"
+                )));
+            }
+        }
     }
 
     /// This stream as the parent of a new node: counts the new reader.
@@ -286,6 +305,20 @@ impl<T: Data> DStream<T> {
         transformed::transform(self, "transform", f)
     }
 
+    /// How many records the last `window` of batches holds, every `slide` (Spark's
+    /// `countByWindow`); `0` for an empty window.
+    ///
+    /// ```
+    /// use dstream::{DStream, Duration, testing::run_batches};
+    /// let out = run_batches(vec![vec!["a", "b"], vec!["c"], vec![], vec![]], |s: DStream<&str>| {
+    ///     s.count_by_window(Duration::from_secs(2), Duration::from_secs(1))
+    /// });
+    /// assert_eq!(out, vec![vec![2], vec![3], vec![1], vec![0]]);
+    /// ```
+    pub fn count_by_window(&self, window: Duration, slide: Duration) -> DStream<i64> {
+        self.count().window(window, slide).reduce(|a, b| a + b)
+    }
+
     /// The number of records of each batch, as a one-record stream (`0` for an empty batch).
     ///
     /// ```
@@ -306,6 +339,74 @@ impl<T: Data> DStream<T> {
     /// ```
     pub fn reduce(&self, f: impl Fn(T, T) -> T + Send + Sync + 'static) -> DStream<T> {
         transformed::transform(self, "reduce", move |rdd, _| Rdd::new(rdd.reduce(&f).into_iter().collect()))
+    }
+}
+
+impl<T: Data + Persist> DStream<T> {
+    /// The records of the batches of the last `window`, every `slide` (Spark's `window`).
+    ///
+    /// Both durations must be multiples of this stream's batch interval. The window at time `t`
+    /// covers the batches in `(t - window, t]` (fewer at the start), oldest first; the stream has a
+    /// batch only every `slide` (Spark's rule: at `zero + slide`, `zero + 2 × slide`, ..., where
+    /// `zero` is one interval before the first batch).
+    ///
+    /// Window contents are kept between batches and written to checkpoints, hence
+    /// [`Persist`].
+    ///
+    /// ```
+    /// use dstream::{DStream, Duration, testing::run_batches_emitted};
+    /// let out = run_batches_emitted(vec![vec![1], vec![2], vec![3], vec![4]], 4, |s: DStream<i32>| {
+    ///     s.window(Duration::from_secs(3), Duration::from_secs(2))
+    /// });
+    /// assert_eq!(out, vec![None, Some(vec![1, 2]), None, Some(vec![2, 3, 4])]);
+    /// ```
+    pub fn window(&self, window: Duration, slide: Duration) -> DStream<T> {
+        windowed::window(self, window, slide)
+    }
+
+    /// All records of the last `window` of batches combined with `f`, every `slide` (Spark's
+    /// `reduceByWindow`); no record for an empty window.
+    ///
+    /// ```
+    /// use dstream::{DStream, Duration, testing::run_batches};
+    /// let out = run_batches(vec![vec![1, 2], vec![3], vec![]], |s: DStream<i32>| {
+    ///     s.reduce_by_window(|a, b| a.max(b), Duration::from_secs(2), Duration::from_secs(1))
+    /// });
+    /// assert_eq!(out, vec![vec![2], vec![3], vec![3]]);
+    /// ```
+    pub fn reduce_by_window(
+        &self,
+        f: impl Fn(T, T) -> T + Send + Sync + 'static,
+        window: Duration,
+        slide: Duration,
+    ) -> DStream<T> {
+        let f = Arc::new(f);
+        let g = Arc::clone(&f);
+        self.reduce(move |a, b| f(a, b)).window(window, slide).reduce(move |a, b| g(a, b))
+    }
+}
+
+impl<T: Data + Eq + Hash + Persist> DStream<T> {
+    /// How many times each distinct record occurs in the last `window` of batches, every
+    /// `slide` (Spark's `countByValueAndWindow`): counts are updated incrementally, and records
+    /// whose count falls to zero leave. Requires a checkpoint directory, as in Spark.
+    ///
+    /// ```
+    /// use dstream::{DStream, Duration, testing::run_batches};
+    /// let out = run_batches(vec![vec!["a", "b"], vec!["a"], vec![]], |s: DStream<&str>| {
+    ///     s.context().checkpoint(std::env::temp_dir().join("dstream-doc-cbvw")).unwrap();
+    ///     s.count_by_value_and_window(Duration::from_secs(2), Duration::from_secs(1))
+    /// });
+    /// assert_eq!(out, vec![vec![("a", 1), ("b", 1)], vec![("a", 2), ("b", 1)], vec![("a", 1)]]);
+    /// ```
+    pub fn count_by_value_and_window(&self, window: Duration, slide: Duration) -> DStream<(T, i64)> {
+        self.map(|x| (x, 1i64)).reduce_by_key_and_window_inv_filtered(
+            |a, b| a + b,
+            |a, b| a - b,
+            window,
+            slide,
+            |(_, count)| *count > 0,
+        )
     }
 }
 

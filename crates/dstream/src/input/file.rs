@@ -6,6 +6,7 @@ use super::socket::ReceiverReport;
 use super::{Source, input_stream};
 use crate::context::StreamingContext;
 use crate::dstream::DStream;
+use crate::persist::Persist;
 use crate::text::Text;
 use crate::time::Time;
 use std::collections::HashMap;
@@ -27,6 +28,9 @@ struct FileState {
     ignore_threshold: i64,
     /// Files already read, with their modification time.
     seen: HashMap<PathBuf, i64>,
+    /// The threshold of the run a checkpoint was taken in: files that appeared while the
+    /// stream was down are read after a restart.
+    restored_threshold: Option<i64>,
     report: ReceiverReport,
 }
 
@@ -40,7 +44,8 @@ impl Source<Text> for FileSource {
         }
         // Only files that appear after start() count ("new files only", as in Spark). File times
         // are wall-clock times whatever the context's clock.
-        self.lock().ignore_threshold = wall_clock_ms();
+        let mut state = self.lock();
+        state.ignore_threshold = state.restored_threshold.unwrap_or_else(wall_clock_ms);
         Ok(())
     }
 
@@ -83,6 +88,24 @@ impl Source<Text> for FileSource {
 
     fn report(&self) -> Option<ReceiverReport> {
         Some(self.lock().report.clone())
+    }
+
+    fn save(&self, out: &mut Vec<u8>) {
+        let state = self.lock();
+        state.ignore_threshold.write(out);
+        let seen: Vec<(String, i64)> =
+            state.seen.iter().map(|(path, mtime)| (path.to_string_lossy().into_owned(), *mtime)).collect();
+        seen.write(out);
+    }
+
+    /// Files read before the checkpoint are not read again.
+    fn restore(&self, input: &mut &[u8]) -> crate::Result<()> {
+        let threshold = i64::read(input)?;
+        let seen = Vec::<(String, i64)>::read(input)?;
+        let mut state = self.lock();
+        state.restored_threshold = Some(threshold);
+        state.seen = seen.into_iter().map(|(path, mtime)| (PathBuf::from(path), mtime)).collect();
+        Ok(())
     }
 }
 
@@ -160,7 +183,12 @@ impl StreamingContext {
             ReceiverReport { stream: format!("text_file_stream({})", dir.display()), ..Default::default() };
         let source = FileSource {
             dir,
-            state: Mutex::new(FileState { ignore_threshold: i64::MAX, seen: HashMap::new(), report }),
+            state: Mutex::new(FileState {
+                ignore_threshold: i64::MAX,
+                seen: HashMap::new(),
+                restored_threshold: None,
+                report,
+            }),
         };
         input_stream(self.shared(), "text_file_stream", source)
     }

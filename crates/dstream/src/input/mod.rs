@@ -30,10 +30,15 @@ pub(crate) trait Source<T>: Send + Sync + 'static {
     fn report(&self) -> Option<ReceiverReport> {
         None
     }
+    fn save(&self, _out: &mut Vec<u8>) {}
+    fn restore(&self, _input: &mut &[u8]) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A source plus the batches it has cut and that the graph has not read yet.
 pub(crate) struct Input<T, S> {
+    name: &'static str,
     source: S,
     /// How many operators read this source's stream; batches nobody reads are not kept.
     readers: std::sync::OnceLock<Arc<std::sync::atomic::AtomicUsize>>,
@@ -64,6 +69,18 @@ impl<T: Data, S: Source<T>> InputSource for Input<T, S> {
     fn report(&self) -> Option<ReceiverReport> {
         self.source.report()
     }
+
+    fn save(&self, out: &mut Vec<u8>) {
+        self.source.save(out);
+    }
+
+    fn restore(&self, input: &mut &[u8]) -> Result<()> {
+        self.source.restore(input)
+    }
+
+    fn name(&self) -> &'static str {
+        self.name
+    }
 }
 
 struct InputCompute<T, S>(Arc<Input<T, S>>);
@@ -84,7 +101,8 @@ pub(crate) fn input_stream<T: Data, S: Source<T>>(
     name: &'static str,
     source: S,
 ) -> DStream<T> {
-    let input = Arc::new(Input { source, readers: Default::default(), batches: Mutex::new(BTreeMap::new()) });
+    let input =
+        Arc::new(Input { name, source, readers: Default::default(), batches: Mutex::new(BTreeMap::new()) });
     let stream = DStream::new_node(ctx, name, InputCompute(Arc::clone(&input)));
     let _ = input.readers.set(stream.readers());
     ctx.add_input(input);

@@ -18,6 +18,27 @@ pub(crate) trait InputSource: Send + Sync {
     fn report(&self) -> Option<crate::ReceiverReport> {
         None
     }
+    /// Writes the position to resume from (a replayable source) to a checkpoint.
+    fn save(&self, _out: &mut Vec<u8>) {}
+    /// Resumes from a position written by `save`.
+    fn restore(&self, _input: &mut &[u8]) -> Result<()> {
+        Ok(())
+    }
+    /// The source's name, to match checkpoints with pipelines.
+    fn name(&self) -> &'static str;
+}
+
+/// A node that keeps data from batch to batch (a window, a state): the job thread ticks it at
+/// every batch, before the outputs run, so it sees each of its parent's batches once; its data
+/// goes into checkpoints.
+pub(crate) trait StatefulOp: Send + Sync {
+    fn name(&self) -> &'static str;
+    /// Takes in the parent's batch at `time` (if the parent has one then).
+    fn tick(&self, time: Time) -> Result<()>;
+    fn save(&self, out: &mut Vec<u8>);
+    fn restore(&self, input: &mut &[u8]) -> Result<()>;
+    /// Whether Spark requires a checkpoint directory for it (state, inverse windows).
+    fn requires_checkpoint(&self) -> bool;
 }
 
 /// An output operation (Spark's `ForEachDStream`): runs for every batch of its stream.
@@ -30,4 +51,6 @@ pub(crate) trait OutputOp: Send + Sync {
 pub(crate) struct DStreamGraph {
     pub(crate) inputs: Vec<Arc<dyn InputSource>>,
     pub(crate) outputs: Vec<Arc<dyn OutputOp>>,
+    /// In declaration order, so a window of a window is ticked after its parent.
+    pub(crate) stateful: Vec<Arc<dyn StatefulOp>>,
 }

@@ -12,10 +12,11 @@ pub(crate) mod graph;
 
 pub use batch_info::BatchInfo;
 
+use crate::checkpoint::{self, Snapshot};
 use crate::context::{ContextShared, ContextState, HISTORY_LIMIT, Stop};
 use crate::error::{Error, ErrorKind, Result, panic_message};
 use crate::time::Time;
-use graph::{InputSource, OutputOp};
+use graph::{InputSource, OutputOp, StatefulOp};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
@@ -38,6 +39,23 @@ struct Batch {
     time: Time,
     records: u64,
     submitted_at: SystemTime,
+    /// Where each source stood right after this batch was cut (only when checkpointing): a
+    /// checkpoint of this batch must resume the sources from here, even if later batches were
+    /// cut since.
+    positions: Option<Vec<(String, Vec<u8>)>>,
+}
+
+/// What the job thread runs at each batch.
+struct Jobs {
+    stateful: Vec<Arc<dyn StatefulOp>>,
+    outputs: Vec<Arc<dyn OutputOp>>,
+    checkpoint: Option<Checkpointing>,
+}
+
+struct Checkpointing {
+    dir: std::path::PathBuf,
+    every: usize,
+    zero: Time,
 }
 
 /// Starts an Initialized context (see `StreamingContext::start`).
@@ -64,11 +82,36 @@ pub(crate) fn start(ctx: &Arc<ContextShared>) -> Result<()> {
              one (pprint, foreach_rdd, save_as_text_files) before start()",
         ));
     }
+    if state.checkpoint_dir.is_none()
+        && let Some(op) = state.graph.stateful.iter().find(|op| op.requires_checkpoint())
+    {
+        return Err(Error::invalid_state(format!(
+            "the checkpoint directory has not been set: `{}` keeps state across batches, which \
+             must survive a restart. Call ssc.checkpoint(dir) before start() (as in Spark).",
+            op.name()
+        )));
+    }
     let interval = ctx.batch_interval;
-    let start_time = ctx.clock.now().floor(interval) + interval;
-    ctx.set_zero_time(start_time - interval);
+    // A recovered context goes on where its checkpoint ended, on the same boundaries.
+    let (zero, start_time) = match state.resume {
+        Some((time, zero)) => (zero, time + interval),
+        None => {
+            let start = ctx.clock.now().floor(interval) + interval;
+            (start - interval, start)
+        }
+    };
+    ctx.set_zero_time(zero);
     let inputs = state.graph.inputs.clone();
-    let outputs = state.graph.outputs.clone();
+    let jobs = Jobs {
+        stateful: state.graph.stateful.clone(),
+        outputs: state.graph.outputs.clone(),
+        checkpoint: state.checkpoint_dir.clone().map(|dir| Checkpointing {
+            dir,
+            every: state.checkpoint_every,
+            zero,
+        }),
+    };
+    let checkpointing = jobs.checkpoint.is_some();
     for (i, input) in inputs.iter().enumerate() {
         if let Err(err) = input.start(start_time) {
             inputs[..i].iter().for_each(|started| started.stop(false));
@@ -84,12 +127,12 @@ pub(crate) fn start(ctx: &Arc<ContextShared>) -> Result<()> {
     let generator = {
         let (ctx, inputs) = (Arc::clone(ctx), inputs);
         let (halt, drain_until) = (Arc::clone(&halt_generator), Arc::clone(&drain_until));
-        move || generate(&ctx, &inputs, start_time, &halt, &drain_until, batches)
+        move || generate(&ctx, &inputs, start_time, checkpointing, &halt, &drain_until, batches)
     };
     let jobs = {
         let ctx = Arc::clone(ctx);
         let halt = Arc::clone(&halt_jobs);
-        move || run_jobs(&ctx, &outputs, &halt, queue)
+        move || run_jobs(&ctx, &jobs, &halt, queue)
     };
     let spawn_error = |e| Error::io("cannot start the streaming threads", e);
     let jobs_thread =
@@ -114,6 +157,7 @@ fn generate(
     ctx: &ContextShared,
     inputs: &[Arc<dyn InputSource>],
     start_time: Time,
+    checkpointing: bool,
     halt: &AtomicBool,
     drain_until: &std::sync::Mutex<Option<Time>>,
     batches: mpsc::Sender<Batch>,
@@ -123,7 +167,18 @@ fn generate(
     while ctx.clock.wait_until(time, &stopped) {
         let partitions = ctx.parallelism();
         let records = inputs.iter().map(|input| input.allocate(time, partitions)).sum();
-        if batches.send(Batch { time, records, submitted_at: SystemTime::now() }).is_err() {
+        let submitted_at = SystemTime::now();
+        let positions = checkpointing.then(|| {
+            inputs
+                .iter()
+                .map(|input| {
+                    let mut position = Vec::new();
+                    input.save(&mut position);
+                    (input.name().to_string(), position)
+                })
+                .collect()
+        });
+        if batches.send(Batch { time, records, submitted_at, positions }).is_err() {
             return;
         }
         let last = *drain_until.lock().unwrap_or_else(|e| e.into_inner());
@@ -134,19 +189,23 @@ fn generate(
     }
 }
 
-/// The job thread: runs each batch's output operations in declaration order.
-fn run_jobs(
-    ctx: &ContextShared,
-    outputs: &[Arc<dyn OutputOp>],
-    halt: &AtomicBool,
-    queue: mpsc::Receiver<Batch>,
-) {
+/// The job thread: for each batch, ticks windows and states, runs the output operations in
+/// declaration order, writes the checkpoint, and tells the listeners.
+fn run_jobs(ctx: &ContextShared, jobs: &Jobs, halt: &AtomicBool, queue: mpsc::Receiver<Batch>) {
+    let mut completed = 0usize;
     for batch in queue {
         if halt.load(Ordering::Acquire) {
             break;
         }
         let processing_started_at = SystemTime::now();
-        let outcome = run_outputs(outputs, batch.time);
+        let mut outcome = run_batch(jobs, batch.time);
+        completed += 1;
+        if outcome.is_ok()
+            && let Some(checkpointing) = &jobs.checkpoint
+            && completed % checkpointing.every == 0
+        {
+            outcome = write_checkpoint(checkpointing, jobs, &batch);
+        }
         let info = BatchInfo {
             batch_time: batch.time,
             num_records: batch.records,
@@ -159,7 +218,8 @@ fn run_jobs(
         if state.history.len() == HISTORY_LIMIT {
             state.history.pop_front();
         }
-        state.history.push_back(info);
+        state.history.push_back(info.clone());
+        let listeners = state.listeners.clone();
         if let Err(err) = outcome {
             // The first failure stops the context; `await_termination*` and `stop` report it
             // once it is stopped.
@@ -170,6 +230,17 @@ fn run_jobs(
             break;
         }
         drop(state);
+        for listener in listeners {
+            // A listener that panics is the user's bug: report it like a failed batch would be.
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| listener(&info))) {
+                ctx.lock().stream_error.get_or_insert(Error::new(
+                    ErrorKind::UserCode,
+                    format!("a batch listener panicked: {}", panic_message(payload.as_ref())),
+                ));
+                stop(ctx, Stop::Now);
+                break;
+            }
+        }
         ctx.notify();
     }
     if let Some(runtime) = ctx.lock().runtime.as_mut() {
@@ -178,37 +249,111 @@ fn run_jobs(
     ctx.notify();
 }
 
-fn run_outputs(outputs: &[Arc<dyn OutputOp>], time: Time) -> Result<()> {
-    for output in outputs {
-        match catch_unwind(AssertUnwindSafe(|| output.run(time))) {
+/// Ticks the stateful nodes, then runs the outputs; a panic or error in either fails the batch.
+fn run_batch(jobs: &Jobs, time: Time) -> Result<()> {
+    let steps = jobs
+        .stateful
+        .iter()
+        .map(|op| (op.name(), Step::Tick(op)))
+        .chain(jobs.outputs.iter().map(|output| (output.name(), Step::Output(output))));
+    for (name, step) in steps {
+        let run = || match step {
+            Step::Tick(op) => op.tick(time),
+            Step::Output(output) => output.run(time),
+        };
+        match catch_unwind(AssertUnwindSafe(run)) {
             Ok(Ok(())) => {}
             Ok(Err(err)) => {
                 return Err(Error::new(
                     err.kind(),
-                    format!(
-                        "batch {} ({}) failed in `{}`: {err}",
-                        time.to_local_string(),
-                        time,
-                        output.name()
-                    ),
+                    format!("batch {} ({}) failed in `{name}`: {err}", time.to_local_string(), time),
                 ));
             }
             Err(payload) => {
                 return Err(Error::new(
                     ErrorKind::UserCode,
                     format!(
-                        "batch {} ({}) failed: a function of the pipeline feeding `{}` panicked: {}. \
+                        "batch {} ({}) failed: a function of the pipeline feeding `{name}` panicked: {}. \
                          The context was stopped; fix the function and run the pipeline on a new \
                          StreamingContext.",
                         time.to_local_string(),
                         time,
-                        output.name(),
                         panic_message(payload.as_ref())
                     ),
                 ));
             }
         }
     }
+    Ok(())
+}
+
+enum Step<'a> {
+    Tick(&'a Arc<dyn StatefulOp>),
+    Output(&'a Arc<dyn OutputOp>),
+}
+
+fn write_checkpoint(checkpointing: &Checkpointing, jobs: &Jobs, batch: &Batch) -> Result<()> {
+    let stateful = jobs
+        .stateful
+        .iter()
+        .map(|op| {
+            let mut data = Vec::new();
+            op.save(&mut data);
+            (op.name().to_string(), data)
+        })
+        .collect();
+    let snapshot = Snapshot {
+        time: batch.time,
+        zero: checkpointing.zero,
+        inputs: batch.positions.clone().unwrap_or_default(),
+        stateful,
+    };
+    checkpoint::write(&checkpointing.dir, &snapshot)
+}
+
+/// Puts a checkpoint's data back into a freshly declared pipeline (see `get_or_create`).
+pub(crate) fn restore(ctx: &ContextShared, dir: &std::path::Path, snapshot: Snapshot) -> Result<()> {
+    let mut state = ctx.lock();
+    let names = |items: &[(String, Vec<u8>)]| items.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    let pipeline_inputs: Vec<String> = state.graph.inputs.iter().map(|i| i.name().to_string()).collect();
+    let pipeline_stateful: Vec<String> =
+        state.graph.stateful.iter().map(|op| op.name().to_string()).collect();
+    if pipeline_inputs != names(&snapshot.inputs) || pipeline_stateful != names(&snapshot.stateful) {
+        return Err(Error::new(
+            ErrorKind::Checkpoint,
+            format!(
+                "the pipeline declared by setup does not match the checkpoint in {}: the checkpoint \
+                 has sources {:?} and windows/states {:?}, the pipeline has {:?} and {:?}. Declare \
+                 the same pipeline as the run that wrote it, or delete the directory to start afresh.",
+                dir.display(),
+                names(&snapshot.inputs),
+                names(&snapshot.stateful),
+                pipeline_inputs,
+                pipeline_stateful
+            ),
+        ));
+    }
+    let damaged = |what: &str, err: Error| {
+        Error::new(
+            ErrorKind::Checkpoint,
+            format!("cannot restore `{what}` from the checkpoint in {}: {err}", dir.display()),
+        )
+    };
+    for (input, (name, data)) in state.graph.inputs.iter().zip(&snapshot.inputs) {
+        input.restore(&mut data.as_slice()).map_err(|e| damaged(name, e))?;
+    }
+    for (op, (name, data)) in state.graph.stateful.iter().zip(&snapshot.stateful) {
+        let mut input = data.as_slice();
+        op.restore(&mut input).map_err(|e| damaged(name, e))?;
+        if !input.is_empty() {
+            return Err(damaged(
+                name,
+                Error::new(ErrorKind::Checkpoint, "its data has trailing bytes (another type?)"),
+            ));
+        }
+    }
+    state.resume = Some((snapshot.time, snapshot.zero));
+    state.last_completed = Some(snapshot.time);
     Ok(())
 }
 
