@@ -82,6 +82,7 @@ pub(crate) fn write(dir: &Path, snapshot: &Snapshot) -> Result<()> {
     let fail =
         |what: &str, path: &Path, e| Error::io(format!("cannot {what} the checkpoint {}", path.display()), e);
     let name = format!("{PREFIX}{:013}", snapshot.time.as_millis());
+    std::fs::create_dir_all(dir).map_err(|e| fail("create the directory of", dir, e))?;
     let staging = dir.join(format!(".{name}.tmp"));
     let target = dir.join(&name);
     let mut file = std::fs::File::create(&staging).map_err(|e| fail("create", &staging, e))?;
