@@ -6,7 +6,7 @@ mod util;
 
 use dstream::{DStream, Duration, PairDStreamExt, Text};
 use serde_json::Value;
-use util::{golden_input, golden_lines, TempDir};
+use util::{TempDir, golden_input, golden_lines};
 
 fn secs(s: i64) -> Duration {
     Duration::from_secs(s)
@@ -16,7 +16,8 @@ fn secs(s: i64) -> Duration {
 /// checkpoint directory, for as many batches as Spark ran.
 fn run<U: dstream::Data>(pipeline: impl FnOnce(DStream<Text>) -> DStream<U>) -> Vec<Option<Vec<U>>> {
     let (batches, total) = golden_input();
-    let batches: Vec<Vec<Text>> = batches.into_iter().map(|b| b.into_iter().map(Text::from).collect()).collect();
+    let batches: Vec<Vec<Text>> =
+        batches.into_iter().map(|b| b.into_iter().map(Text::from).collect()).collect();
     let dir = TempDir::new("windows");
     let ckpt = dir.0.clone();
     dstream::testing::run_batches_emitted(batches, total, move |lines| {
@@ -40,7 +41,11 @@ fn sorted_pairs(records: &[(Text, i64)]) -> Vec<(String, i64)> {
 }
 
 fn golden_pairs(v: &Value) -> Vec<(String, i64)> {
-    v.as_array().unwrap().iter().map(|p| (p[0].as_str().unwrap().to_string(), p[1].as_i64().unwrap())).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_str().unwrap().to_string(), p[1].as_i64().unwrap()))
+        .collect()
 }
 
 fn golden_numbers(v: &Value) -> Vec<i64> {
@@ -48,13 +53,21 @@ fn golden_numbers(v: &Value) -> Vec<i64> {
 }
 
 /// Batch by batch: same `emitted`, and `same(ours, Spark's result)` where emitted.
-fn check<U: std::fmt::Debug>(name: &str, ours: &[Option<Vec<U>>], mut same: impl FnMut(usize, &Vec<U>, &Value) -> bool) {
+fn check<U: std::fmt::Debug>(
+    name: &str,
+    ours: &[Option<Vec<U>>],
+    mut same: impl FnMut(usize, &Vec<U>, &Value) -> bool,
+) {
     let golden = golden_lines(name);
     assert_eq!(ours.len(), golden.len(), "{name}: batches");
     for (i, (mine, spark)) in ours.iter().zip(&golden).enumerate() {
         assert_eq!(mine.is_some(), spark["emitted"].as_bool().unwrap(), "{name}, batch {i}: emitted");
         if let Some(mine) = mine {
-            assert!(same(i, mine, &spark["result"]), "{name}, batch {i}:\n ours:  {mine:?}\n spark: {}", spark["result"]);
+            assert!(
+                same(i, mine, &spark["result"]),
+                "{name}, batch {i}:\n ours:  {mine:?}\n spark: {}",
+                spark["result"]
+            );
         }
     }
 }
@@ -75,7 +88,13 @@ fn inverse_window_5_1_keeps_keys_that_reach_zero_like_spark() {
 #[test]
 fn inverse_window_5_1_with_filter_matches_spark() {
     let out = run(|l| {
-        pairs(l).reduce_by_key_and_window_inv_filtered(|a, b| a + b, |a, b| a - b, secs(5), secs(1), |(_, c)| *c > 0)
+        pairs(l).reduce_by_key_and_window_inv_filtered(
+            |a, b| a + b,
+            |a, b| a - b,
+            secs(5),
+            secs(1),
+            |(_, c)| *c > 0,
+        )
     });
     check("window_reduce_inv_5_1_filter", &out, |_, mine, spark| sorted_pairs(mine) == golden_pairs(spark));
 }
@@ -135,7 +154,9 @@ fn count_by_value_and_window_5_1_matches_spark() {
 #[test]
 fn update_state_by_key_total_matches_spark() {
     let out = run(|l| {
-        pairs(l).update_state_by_key(|new: Vec<i64>, last: Option<i64>| Some(new.iter().sum::<i64>() + last.unwrap_or(0)))
+        pairs(l).update_state_by_key(|new: Vec<i64>, last: Option<i64>| {
+            Some(new.iter().sum::<i64>() + last.unwrap_or(0))
+        })
     });
     check("updateStateByKey_total", &out, |_, mine, spark| sorted_pairs(mine) == golden_pairs(spark));
 }
@@ -150,11 +171,7 @@ fn update_state_by_key_is_called_for_every_key_and_none_removes() {
         |s: DStream<(&'static str, i32)>| {
             s.context().checkpoint(&ckpt).unwrap();
             s.update_state_by_key(|new: Vec<i32>, idle: Option<u8>| {
-                if !new.is_empty() {
-                    Some(0)
-                } else {
-                    idle.map(|n| n + 1).filter(|n| *n <= 2)
-                }
+                if !new.is_empty() { Some(0) } else { idle.map(|n| n + 1).filter(|n| *n <= 2) }
             })
         },
     );
@@ -167,7 +184,9 @@ fn update_state_by_key_is_called_for_every_key_and_none_removes() {
 #[test]
 fn windows_that_are_not_multiples_of_the_interval_are_refused_with_both_durations() {
     let ssc = dstream::StreamingContext::new(Duration::from_secs(2)).unwrap();
-    ssc.queue_stream(vec![vec![1]], true, None).window(Duration::from_secs(5), Duration::from_secs(2)).pprint();
+    ssc.queue_stream(vec![vec![1]], true, None)
+        .window(Duration::from_secs(5), Duration::from_secs(2))
+        .pprint();
     let err = ssc.start().unwrap_err();
     let text = err.to_string();
     assert!(text.contains("5000 ms") && text.contains("2000 ms"), "{text}");
