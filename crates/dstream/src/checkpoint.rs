@@ -115,7 +115,7 @@ fn list(dir: &Path) -> Result<Vec<(i64, PathBuf)>> {
             Some((time, entry.path()))
         })
         .collect();
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|(time, _)| std::cmp::Reverse(*time));
     Ok(found)
 }
 
