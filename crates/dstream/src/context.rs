@@ -334,6 +334,12 @@ impl StreamingContext {
         self.shared.lock().history.iter().cloned().collect()
     }
 
+    /// The processed batches as a picture (records per batch, processing time against the
+    /// interval); in a notebook, end a cell with it to see the charts.
+    pub fn batch_timeline(&self) -> crate::ui::BatchTimeline {
+        crate::ui::BatchTimeline::new(self.shared.batch_interval, self.batch_history())
+    }
+
     /// The counters of the context's receivers (socket streams): lines received, connection
     /// errors, lines dropped because they were too long...
     pub fn receiver_reports(&self) -> Vec<crate::ReceiverReport> {

@@ -85,6 +85,7 @@ mod stats;
 pub mod testing;
 pub mod text;
 mod time;
+pub mod ui;
 
 pub use clock::{Clock, ManualClock};
 pub use context::{ContextState, Stop, StreamingContext};
