@@ -8,7 +8,10 @@
 //!    → `reduce_by_key(|a, b| a + b)` → collect) and
 //!    the baseline (one thread, `&str` keys in an Fx `HashMap`), checks both against the manifest's
 //!    word counts, and prints words/s, peak memory and the ratio;
-//! 3. measures a lab-sized batch (3 lines) and how late batches fire on the system clock.
+//! 3. measures a lab-sized batch (3 lines) and how late batches fire on the system clock;
+//! 4. runs windowed (30 s / 10 s) and stateful word counts over many 100k-word batches, with the
+//!    process's memory along the run, and compares incremental and recomputed windows as the
+//!    window grows.
 //!
 //! Numbers are printed, never asserted: speed depends on the machine.
 
@@ -174,6 +177,115 @@ fn ours(batches: Vec<Vec<Text>>) -> (Vec<f64>, Vec<(String, i64)>) {
     (times, counts)
 }
 
+/// Runs `pipeline` over `batches` 1 s batches on a manual clock (with a checkpoint directory),
+/// and returns each batch's processing time (s) and the process's RSS (MiB) after it.
+fn run_stateful(
+    batches: Vec<Vec<Text>>,
+    pipeline: impl FnOnce(DStream<Text>) -> DStream<(Text, i64)>,
+) -> (Vec<f64>, Vec<f64>) {
+    let n = batches.len();
+    let clock = ManualClock::new(Time::from_millis(0));
+    let ssc = StreamingContext::with_clock(Duration::from_secs(1), Clock::Manual(clock.clone())).unwrap();
+    let dir = std::env::temp_dir().join(format!("dstream-bench-ckpt-{}", std::process::id()));
+    ssc.checkpoint(&dir).unwrap();
+    // Checkpoints would dominate the timing of these small batches; they are measured apart.
+    ssc.checkpoint_every(1_000_000);
+    let rss = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&rss);
+    ssc.add_listener(move |_| sink.lock().unwrap().push(memory_mib().0));
+    let kept = Arc::new(Mutex::new(0usize));
+    let keep = Arc::clone(&kept);
+    pipeline(ssc.queue_stream(batches, true, None))
+        .foreach_rdd(move |rdd| *keep.lock().unwrap() = rdd.count());
+    ssc.start().unwrap();
+    for i in 1..=n as i64 {
+        clock.set(Time::from_millis(i * 1000));
+        while ssc.batch_history().len() < i as usize {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+    }
+    let times = ssc.batch_history().iter().map(|b| b.processing_delay().as_secs_f64()).collect();
+    ssc.stop(Stop::Now).unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+    let rss = std::mem::take(&mut *rss.lock().unwrap());
+    (times, rss)
+}
+
+fn pairs(lines: DStream<Text>) -> DStream<(Text, i64)> {
+    lines.flat_map(|line| line.split(' ')).map(|w| (w, 1i64))
+}
+
+fn stateful_section(corpus: &Corpus) {
+    println!("5. windows and state over 100k-word batches (1 s batches, corpus batches 0..7 in turn)");
+    let base: Vec<Vec<Text>> = (0..8)
+        .map(|b| String::from_utf8(corpus.generate(100_000, b)).unwrap().lines().map(Text::from).collect())
+        .collect();
+    let batches = |n: usize| -> Vec<Vec<Text>> { (0..n).map(|i| base[i % 8].clone()).collect() };
+    let secs = Duration::from_secs;
+    let n = 120;
+    type Pipeline = Box<dyn FnOnce(DStream<Text>) -> DStream<(Text, i64)>>;
+    let variants: Vec<(&str, Pipeline)> = vec![
+        (
+            "window 30 s / 10 s, recomputed",
+            Box::new(move |l| pairs(l).reduce_by_key_and_window(|a, b| a + b, secs(30), secs(10))),
+        ),
+        (
+            "window 30 s / 10 s, incremental",
+            Box::new(move |l| {
+                pairs(l).reduce_by_key_and_window_inv_filtered(
+                    |a, b| a + b,
+                    |a, b| a - b,
+                    secs(30),
+                    secs(10),
+                    |(_, c)| *c > 0,
+                )
+            }),
+        ),
+        (
+            "update_state_by_key (running totals)",
+            Box::new(|l| {
+                pairs(l).update_state_by_key(|new: Vec<i64>, total: Option<i64>| {
+                    Some(total.unwrap_or(0) + new.iter().sum::<i64>())
+                })
+            }),
+        ),
+    ];
+    println!("   {:<38} | {:>12} | RSS MiB after batch 30 / 60 / 90 / 120", "pipeline", "words/s");
+    for (name, pipeline) in variants {
+        let (times, rss) = run_stateful(batches(n), pipeline);
+        let words_per_s = (n as f64 * 100_000.0) / times.iter().sum::<f64>();
+        println!(
+            "   {name:<38} | {:>10.1} M | {:.0} / {:.0} / {:.0} / {:.0}",
+            words_per_s / 1e6,
+            rss[29],
+            rss[59],
+            rss[89],
+            rss[119]
+        );
+    }
+    println!();
+    println!("   as the window grows (slide 1 s): median time per batch, recomputed vs incremental");
+    for window in [5i64, 20, 60] {
+        let count = (window as usize) + 20;
+        let (plain, _) = run_stateful(batches(count), move |l| {
+            pairs(l).reduce_by_key_and_window(|a, b| a + b, secs(window), secs(1))
+        });
+        let (incremental, _) = run_stateful(batches(count), move |l| {
+            pairs(l).reduce_by_key_and_window_inv_filtered(
+                |a, b| a + b,
+                |a, b| a - b,
+                secs(window),
+                secs(1),
+                |(_, c)| *c > 0,
+            )
+        });
+        // Only batches with a full window.
+        let full = |t: Vec<f64>| median(t[window as usize..].to_vec()) * 1000.0;
+        let (p, i) = (full(plain), full(incremental));
+        println!("   window {window:>3} s: recomputed {p:>7.2} ms, incremental {i:>7.2} ms ({:.1}x)", p / i);
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is not supported: this runs everything.
     let manifest_path = spark_dir().join("corpus_manifest.json");
@@ -206,7 +318,7 @@ fn main() {
     println!("   {checked} corpus files byte-identical to gen_corpus.py (sha256 match)");
     println!();
     println!(
-        "2. word count per batch (median of 3 batches; ours = queue_stream -> flat_map -> map -> reduce_by_key -> collect)"
+        "2. word count per batch (median of 6 batches; ours = queue_stream -> flat_map -> map -> reduce_by_key -> collect)"
     );
     println!(
         "   {:>9} | {:>14} {:>10} | {:>14} {:>10} | {:>6} | {:>10}",
@@ -215,7 +327,7 @@ fn main() {
     let spark_words_per_s = [(100_000u64, 0.355e6), (1_000_000, 1.75e6), (4_000_000, 2.75e6)];
     for (words, spark) in spark_words_per_s {
         let batch_entries: Vec<&Value> =
-            entries.iter().filter(|e| e["words"].as_u64() == Some(words)).take(3).collect();
+            entries.iter().filter(|e| e["words"].as_u64() == Some(words)).take(6).collect();
         // The file's lines, as a text source delivers them.
         let batches: Vec<Vec<Text>> = batch_entries
             .iter()
@@ -301,4 +413,6 @@ fn main() {
         median(lags.clone()),
         lags.iter().cloned().fold(0.0, f64::max)
     );
+    println!();
+    stateful_section(&corpus);
 }

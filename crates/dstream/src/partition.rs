@@ -43,7 +43,7 @@ where
 
 /// Records per chunk of a lazy partition: big enough that the one dynamic call per chunk is
 /// negligible, small enough that a chunk stays in cache between operators.
-pub(crate) const CHUNK: usize = 1024;
+pub(crate) const CHUNK: usize = 512;
 
 /// One partition's records, produced on demand, a chunk at a time.
 pub(crate) type PartIter<T> = Box<dyn Iterator<Item = Vec<T>> + Send>;
