@@ -1,18 +1,91 @@
-# Shared by the scripts in this folder: paths, messages, and checks of what is installed.
+# Shared by the scripts in this folder: paths, messages, and the installs the lab needs, each
+# done only when missing and kept where later runs find them.
 # shellcheck shell=bash
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export ROOT
 
+# Where installs live between runs (not in the clone: a fresh clone reuses them).
+LAB_HOME="${TP_LAB_HOME:-$HOME/.local/share/tp-spark-streaming}"
+VENV="$LAB_HOME/venv"
+EVCXR_VERSION=0.22.0
+export LAB_HOME VENV
+
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# cargo installed by rustup lives in ~/.cargo/bin, which a non-login shell may not have on PATH.
-if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
-  export PATH="$HOME/.cargo/bin:$PATH"
+# cargo installed by rustup lives in ~/.cargo/bin, which a non-login shell may not have on PATH;
+# the Rust kernel also needs cargo on the PATH of the Jupyter server that starts it.
+if [ -d "$HOME/.cargo/bin" ]; then
+  case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) export PATH="$HOME/.cargo/bin:$PATH" ;; esac
 fi
 
 require_cargo() {
   command -v cargo >/dev/null 2>&1 \
     || die "cargo is not installed. Install Rust with rustup (https://rustup.rs), then run this again."
+}
+
+# evcxr_jupyter, the Rust kernel for Jupyter, at the pinned version.
+ensure_evcxr() {
+  require_cargo
+  if cargo install --list 2>/dev/null | grep -q "^evcxr_jupyter v$EVCXR_VERSION:"; then
+    return
+  fi
+  say "Installing evcxr_jupyter $EVCXR_VERSION, the Rust kernel for Jupyter"
+  echo "    This compiles about 400 crates: 15 to 30 minutes on 2 cores, once per machine."
+  echo "    Cargo shows its progress below."
+  cargo install evcxr_jupyter --version "$EVCXR_VERSION" --locked
+}
+
+# A Python virtual environment with the pinned packages of scripts/requirements.txt.
+ensure_python() {
+  local want have
+  want="$(sha256sum "$ROOT/scripts/requirements.txt" | cut -d' ' -f1)"
+  have="$(cat "$VENV/.requirements.sha256" 2>/dev/null || true)"
+  if [ "$want" = "$have" ] && [ -x "$VENV/bin/jupyter" ]; then
+    return
+  fi
+  command -v python3 >/dev/null 2>&1 || die "python3 is not installed; install Python 3.10 or newer."
+  say "Installing JupyterLab, nbclient, nbgrader (pinned) in $VENV (about a minute)"
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || die "cannot create a virtual environment (Debian: apt-get install python3-venv)"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/scripts/requirements.txt"
+  echo "$want" > "$VENV/.requirements.sha256"
+}
+
+# The Rust kernelspec, pointing the kernel at our evcxr configuration (its compilation cache).
+ensure_kernel() {
+  mkdir -p "$LAB_HOME/evcxr"
+  cp "$ROOT/scripts/evcxr/init.evcxr" "$ROOT/scripts/evcxr/evcxr.toml" "$LAB_HOME/evcxr/"
+  local spec="$HOME/.local/share/jupyter/kernels/rust/kernel.json"
+  [ -f "$spec" ] || evcxr_jupyter --install >/dev/null
+  "$VENV/bin/python" - "$spec" "$LAB_HOME/evcxr" <<'PY'
+import json, sys
+path, config = sys.argv[1], sys.argv[2]
+spec = json.load(open(path))
+if spec.get("env", {}).get("EVCXR_CONFIG_DIR") != config:
+    spec.setdefault("env", {})["EVCXR_CONFIG_DIR"] = config
+    json.dump(spec, open(path, "w"), indent=2)
+PY
+}
+
+# Headless Chromium (Debian's) and playwright-core (pinned by tests/browser/package-lock.json)
+# for the browser test.
+ensure_browser() {
+  if ! command -v chromium >/dev/null 2>&1; then
+    [ "$(id -u)" = 0 ] || die "the browser test needs Chromium: run 'sudo apt-get install chromium', then this again."
+    say "Installing Debian's Chromium for the browser test"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+  command -v node >/dev/null 2>&1 || die "the browser test needs Node.js and npm (Debian: apt-get install nodejs npm)."
+  if [ ! -d "$ROOT/tests/browser/node_modules/playwright-core" ]; then
+    say "Installing playwright-core for the browser test"
+    (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --silent)
+  fi
+}
+
+# Everything the notebooks need.
+ensure_lab() {
+  ensure_evcxr
+  ensure_python
+  ensure_kernel
 }

@@ -1,0 +1,144 @@
+"""The lab's notebooks, executed headless on the real evcxr kernel with nbclient: the teacher
+version runs clean and its streaming cells print Spark's layout live; the student version (made
+by nbgrader) fails the answer cells' tests."""
+import re
+from collections import Counter
+
+import nbformat
+import pytest
+from conftest import execute, graded_tests, make_tree, problems, stdout
+
+RULE = "-" * 43
+TIME = re.compile(r"^Time: (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)$")
+RECORD = re.compile(r'^\("(.*)", (\d+)\)$')
+LAB_SENTENCES = ["spark streaming dstream", "spark spark streaming", "big data spark"]
+
+
+def pprint_blocks(text):
+    """(time, records, more) for each pprint block of `text`, checking Spark's frame."""
+    lines = text.split("\n")
+    blocks, i = [], 0
+    while i < len(lines):
+        if lines[i] != RULE:
+            i += 1
+            continue
+        match = TIME.match(lines[i + 1])
+        assert match, f"a Time: header in Spark's layout, got {lines[i + 1]!r}"
+        assert lines[i + 2] == RULE
+        i += 3
+        records, more = [], False
+        while lines[i] != "":
+            if lines[i] == "...":
+                more = True
+            else:
+                m = RECORD.match(lines[i])
+                assert m, f"a record like (\"spark\", 4), got {lines[i]!r}"
+                records.append((m.group(1), int(m.group(2))))
+            i += 1
+        blocks.append((match.group(1), records, more))
+    return blocks
+
+
+def cell_with(nb, text):
+    return next(c for c in nb.cells if c.cell_type == "code" and text in c.source)
+
+
+@pytest.fixture(scope="module")
+def lab(tree):
+    return execute(tree / "01-tp-spark-streaming.ipynb")
+
+
+@pytest.fixture(scope="module")
+def exercises(tree):
+    return execute(tree / "02-exercices-complementaires.ipynb")
+
+
+def test_teacher_notebooks_run_without_errors_or_panics(lab, exercises):
+    for nb in (lab, exercises):
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert not problems(cell), f"{cell.source[:80]!r}: {problems(cell)}"
+                assert "panicked" not in stdout(cell)
+
+
+def test_lab_streaming_cell_prints_every_5s_batch_in_sparks_layout(lab):
+    text = stdout(cell_with(lab, "counts.pprint();"))
+    blocks = pprint_blocks(text)
+    # 30 s of 5 s batches, plus the final batch of the graceful stop.
+    assert len(blocks) >= 6, text
+    from datetime import datetime
+    times = [datetime.strptime(t, "%Y-%m-%d %H:%M:%S") for t, _, _ in blocks]
+    assert all((b - a).total_seconds() == 5 for a, b in zip(times, times[1:])), times
+    assert all(t.second % 5 == 0 for t in times), "batch times are multiples of the interval"
+
+
+def test_lab_word_counts_add_up_to_what_the_server_sent(lab):
+    blocks = pprint_blocks(stdout(cell_with(lab, "counts.pprint();")))
+    assert not any(more for _, _, more in blocks), "the lab's batches have at most 5 distinct words"
+    printed = Counter()
+    for _, records, _ in blocks:
+        for word, count in records:
+            printed[word] += count
+    check = stdout(cell_with(lab, "Ce que le serveur a envoyé"))
+    sent = int(re.search(r"(\d+) phrases envoyées", check).group(1))
+    assert sent >= 10, "about one sentence every 2 s for 30 s"
+    expected = Counter(w for i in range(sent) for w in LAB_SENTENCES[i % 3].split(" "))
+    assert printed == expected
+    assert "Les comptes correspondent aux phrases envoyées." in check
+
+
+def test_answer_tests_pass_in_the_teacher_version(lab, exercises):
+    for nb in (lab, exercises):
+        cells = graded_tests(nb)
+        assert cells, "each notebook has graded test cells"
+        for cell in cells:
+            assert not problems(cell), problems(cell)
+            assert "réussis" in stdout(cell)
+
+
+def test_rich_outputs_are_html_with_svg(lab, exercises):
+    html = [
+        o["data"]["text/html"]
+        for nb in (lab, exercises)
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "execute_result" and "text/html" in o.get("data", {})
+    ]
+    assert len(html) >= 4, "timeline and window diagrams"
+    assert all("<svg" in h for h in html)
+    timeline = cell_with(lab, "ssc.batch_timeline()")
+    assert "Records per batch" in timeline.outputs[0]["data"]["text/html"]
+
+
+def test_exercises_show_stats_of_an_empty_batch_and_saved_files(exercises):
+    stats = stdout(cell_with(exercises, "Trois batches, dont un vide"))
+    assert "batch 1 : Statistiques des longueurs: (count: 0, mean: 0.0, stdev: nan, max: -inf, min: inf)" in stats
+    live = stdout(cell_with(exercises, "foreachRDD(lambda rdd"))
+    assert "Statistiques des longueurs: (count: " in live
+    saved = stdout(cell_with(exercises, "On relit ce qui a été écrit"))
+    assert re.search(r"comptes-\d+\.txt : \[\"_SUCCESS\", \"part-00000\", \"part-00001\"\]", saved), saved
+    assert int(re.search(r"(\d+) batches sauvegardés", saved).group(1)) >= 2
+
+
+def student_version(path):
+    """The notebook as nbgrader hands it out: solutions replaced by a stub, hidden tests removed."""
+    from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+
+    nb = nbformat.read(path, as_version=4)
+    nb, _ = ClearSolutions(code_stub={"rust": "// YOUR CODE HERE\ntodo!()"}).preprocess(nb, {})
+    nb, _ = ClearHiddenTests().preprocess(nb, {})
+    return nb
+
+
+@pytest.mark.parametrize("name", ["01-tp-spark-streaming.ipynb", "02-exercices-complementaires.ipynb"])
+def test_answer_tests_fail_on_the_student_version(tmp_path, name):
+    notebooks = make_tree(tmp_path)
+    path = notebooks / name
+    nbformat.write(student_version(path), path)
+    assert "BEGIN SOLUTION" not in path.read_text() and "BEGIN HIDDEN TESTS" not in path.read_text()
+    nb = execute(path, env={"NBGRADER_EXECUTION": "autograde"})
+    cells = graded_tests(nb)
+    assert cells
+    for cell in cells:
+        assert problems(cell), f"the test cell {cell.metadata['nbgrader']['grade_id']} should fail"
+        assert "réussis" not in stdout(cell)
