@@ -151,6 +151,20 @@ fn baseline(lines: &[Text]) -> FxHashMap<&str, i64> {
     counts
 }
 
+/// Starts `ssc`, runs `n` batches of 1 s on `clock`, stops; returns each batch's processing time (s).
+fn run_to_end(ssc: &StreamingContext, clock: &ManualClock, n: usize) -> Vec<f64> {
+    ssc.start().unwrap();
+    for i in 1..=n {
+        clock.set(Time::from_millis(i as i64 * 1000));
+        while ssc.batch_history().len() < i {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+    }
+    let times = ssc.batch_history().iter().map(|b| b.processing_delay().as_secs_f64()).collect();
+    ssc.stop(Stop::Now).unwrap();
+    times
+}
+
 /// The pipeline as a student writes it, one batch per element of `batches`; returns each batch's
 /// processing time (s) and the last batch's counts.
 fn ours(batches: Vec<Vec<Text>>) -> (Vec<f64>, Vec<(String, i64)>) {
@@ -164,15 +178,7 @@ fn ours(batches: Vec<Vec<Text>>) -> (Vec<f64>, Vec<(String, i64)>) {
     counts.foreach_rdd(move |rdd: Rdd<(Text, i64)>| {
         *sink.lock().unwrap() = rdd.iter().map(|(w, c)| (w.to_string(), *c)).collect()
     });
-    ssc.start().unwrap();
-    for i in 1..=n as i64 {
-        clock.set(Time::from_millis(i * 1000));
-        while ssc.batch_history().len() < i as usize {
-            std::thread::sleep(std::time::Duration::from_micros(200));
-        }
-    }
-    let times = ssc.batch_history().iter().map(|b| b.processing_delay().as_secs_f64()).collect();
-    ssc.stop(Stop::Now).unwrap();
+    let times = run_to_end(&ssc, &clock, n);
     let counts = std::mem::take(&mut *result.lock().unwrap());
     (times, counts)
 }
@@ -197,15 +203,7 @@ fn run_stateful(
     let keep = Arc::clone(&kept);
     pipeline(ssc.queue_stream(batches, true, None))
         .foreach_rdd(move |rdd| *keep.lock().unwrap() = rdd.count());
-    ssc.start().unwrap();
-    for i in 1..=n as i64 {
-        clock.set(Time::from_millis(i * 1000));
-        while ssc.batch_history().len() < i as usize {
-            std::thread::sleep(std::time::Duration::from_micros(200));
-        }
-    }
-    let times = ssc.batch_history().iter().map(|b| b.processing_delay().as_secs_f64()).collect();
-    ssc.stop(Stop::Now).unwrap();
+    let times = run_to_end(&ssc, &clock, n);
     let _ = std::fs::remove_dir_all(dir);
     let rss = std::mem::take(&mut *rss.lock().unwrap());
     (times, rss)

@@ -118,27 +118,32 @@ impl Persist for () {
     }
 }
 
+/// Strings are written as their length then their UTF-8 bytes.
+fn write_str(s: &str, out: &mut Vec<u8>) {
+    s.len().write(out);
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn read_str<'a>(input: &mut &'a [u8]) -> Result<&'a str> {
+    let len = usize::read(input)?;
+    std::str::from_utf8(take(input, len)?).map_err(|_| truncated())
+}
+
 impl Persist for String {
     fn write(&self, out: &mut Vec<u8>) {
-        self.len().write(out);
-        out.extend_from_slice(self.as_bytes());
+        write_str(self, out);
     }
     fn read(input: &mut &[u8]) -> Result<Self> {
-        let len = usize::read(input)?;
-        let bytes = take(input, len)?;
-        String::from_utf8(bytes.to_vec()).map_err(|_| truncated())
+        read_str(input).map(str::to_string)
     }
 }
 
 impl Persist for Text {
     fn write(&self, out: &mut Vec<u8>) {
-        self.len().write(out);
-        out.extend_from_slice(self.as_bytes());
+        write_str(self, out);
     }
     fn read(input: &mut &[u8]) -> Result<Self> {
-        let len = usize::read(input)?;
-        let bytes = take(input, len)?;
-        std::str::from_utf8(bytes).map(Text::new).map_err(|_| truncated())
+        read_str(input).map(Text::new)
     }
 }
 
@@ -147,11 +152,10 @@ impl Persist for Text {
 /// [`Text`].
 impl Persist for &'static str {
     fn write(&self, out: &mut Vec<u8>) {
-        self.len().write(out);
-        out.extend_from_slice(self.as_bytes());
+        write_str(self, out);
     }
     fn read(input: &mut &[u8]) -> Result<Self> {
-        String::read(input).map(|s| &*Box::leak(s.into_boxed_str()))
+        read_str(input).map(|s| &*Box::leak(s.to_string().into_boxed_str()))
     }
 }
 
