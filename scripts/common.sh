@@ -83,6 +83,22 @@ ensure_browser() {
   fi
 }
 
+# The nbgrader course folder, with a config that loads the project's grading/nbgrader_config.py.
+COURSE_DIR="${TP_COURSE_DIR:-$ROOT/grading/course}"
+export TP_LAB_ROOT="$ROOT" TP_COURSE_DIR="$COURSE_DIR"
+ensure_course() {
+  mkdir -p "$COURSE_DIR"
+  cat > "$COURSE_DIR/nbgrader_config.py" <<PY
+# Written by scripts/common.sh: the project's configuration, for this course folder.
+import os
+os.environ.setdefault("TP_LAB_ROOT", "$ROOT")
+os.environ.setdefault("TP_COURSE_DIR", "$COURSE_DIR")
+exec(compile(open("$ROOT/grading/nbgrader_config.py").read(), "$ROOT/grading/nbgrader_config.py", "exec"))
+PY
+  # nbgrader runs alembic for its gradebook: the virtual environment's bin must be on PATH.
+  case ":$PATH:" in *":$VENV/bin:"*) ;; *) export PATH="$VENV/bin:$PATH" ;; esac
+}
+
 # Everything the notebooks need.
 ensure_lab() {
   ensure_evcxr

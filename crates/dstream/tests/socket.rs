@@ -194,3 +194,18 @@ fn immediate_stop_returns_promptly() {
     assert!(started.elapsed() < std::time::Duration::from_secs(4));
     assert_eq!(ssc.state(), dstream::ContextState::Stopped);
 }
+
+#[test]
+fn graceful_stop_with_nothing_pending_does_not_wait_for_the_next_batch() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // One-minute batches: a graceful stop that waited for the next boundary would take up to 60 s.
+    let (ssc, batches) = collecting_context(port, fast_reconnect(), 60_000);
+    ssc.start().unwrap();
+    let (_peer, _) = listener.accept().unwrap();
+    let started = std::time::Instant::now();
+    ssc.stop(Stop::Gracefully).unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "took {:?}", started.elapsed());
+    assert!(all_lines(&batches).is_empty());
+    assert_eq!(ssc.state(), dstream::ContextState::Stopped);
+}

@@ -34,6 +34,10 @@ pub(crate) trait Source<T>: Send + Sync + 'static {
     fn restore(&self, _input: &mut &[u8]) -> Result<()> {
         Ok(())
     }
+    /// Whether records were received that no batch holds yet.
+    fn pending(&self) -> bool {
+        false
+    }
 }
 
 /// A source plus the batches it has cut and that the graph has not read yet.
@@ -72,6 +76,10 @@ impl<T: Data, S: Source<T>> InputSource for Input<T, S> {
 
     fn save(&self, out: &mut Vec<u8>) {
         self.source.save(out);
+    }
+
+    fn pending(&self) -> bool {
+        self.source.pending()
     }
 
     fn restore(&self, input: &mut &[u8]) -> Result<()> {

@@ -153,6 +153,10 @@ impl Source<Text> for SocketSource {
     fn report(&self) -> Option<ReceiverReport> {
         Some(self.shared.report().clone())
     }
+
+    fn pending(&self) -> bool {
+        !self.shared.received.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
+    }
 }
 
 /// The receiver thread: connect, read lines until EOF or error, wait, reconnect; until stopped.

@@ -11,6 +11,10 @@ pub(crate) trait InputSource: Send + Sync {
     /// Stops receiving; what was received stays available to `allocate`. A `graceful` stop first
     /// takes in what the peer already sent.
     fn stop(&self, graceful: bool);
+    /// Whether it holds received records not yet cut into a batch.
+    fn pending(&self) -> bool {
+        false
+    }
     /// Moves what arrived since the previous batch into the batch at `time`, cut into
     /// `partitions`; returns the number of records.
     fn allocate(&self, time: Time, partitions: usize) -> u64;

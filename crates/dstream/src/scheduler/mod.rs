@@ -381,13 +381,16 @@ pub(crate) fn stop(ctx: &ContextShared, mode: Stop) {
     // Spark waits ten batch intervals at most for a graceful stop; we bound every wait by that.
     let patience = (ctx.batch_interval * 10).to_std();
     if mode == Stop::Gracefully && !on_jobs_thread {
-        // Every line received so far lands in the batch at the next boundary: run up to it.
-        let last = ctx.clock.now().floor(ctx.batch_interval) + ctx.batch_interval;
-        *drain_until.lock().unwrap_or_else(|e| e.into_inner()) = Some(last);
-        wait_until(ctx, patience, |state| {
-            state.last_completed.is_some_and(|done| done >= last)
-                || state.runtime.as_ref().is_none_or(|r| r.jobs_done)
-        });
+        if inputs.iter().any(|input| input.pending()) {
+            // Lines were received since the last batch: they land in the batch at the next
+            // boundary, so run up to it.
+            let last = ctx.clock.now().floor(ctx.batch_interval) + ctx.batch_interval;
+            *drain_until.lock().unwrap_or_else(|e| e.into_inner()) = Some(last);
+        } else {
+            // Nothing waits for a batch: cut no more, and let the batches already cut finish.
+            halt_generator.store(true, Ordering::Release);
+        }
+        wait_until(ctx, patience, |state| state.runtime.as_ref().is_none_or(|r| r.jobs_done));
     }
     halt_generator.store(true, Ordering::Release);
     halt_jobs.store(true, Ordering::Release);

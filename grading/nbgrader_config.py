@@ -1,0 +1,96 @@
+"""The project's nbgrader configuration: nbgrader 0.9.6 grading Rust notebooks on evcxr_jupyter.
+
+`scripts/grade` runs nbgrader in a course directory whose own nbgrader_config.py loads this file,
+with TP_LAB_ROOT set to the repository. The settings below make nbgrader work with the evcxr
+kernel; each says why.
+"""
+import os
+import re
+
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    Execute,
+    IgnorePattern,
+    LimitOutput,
+    NbGraderPreprocessor,
+    SaveAutoGrades,
+)
+from nbgrader.preprocessors import execute as nbgrader_execute
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+ROOT = os.environ["TP_LAB_ROOT"]
+
+c.CourseDirectory.course_id = "tp-spark-streaming"
+c.CourseDirectory.root = os.environ.get("TP_COURSE_DIR", os.getcwd())
+
+# Student version: the solution regions of a Rust cell become a stub that compiles (`todo!()`
+# has any type) and fails when the tests call it. nbgrader looks the stub up by the kernel's
+# language, "rust".
+c.ClearSolutions.code_stub = {"rust": "// YOUR CODE HERE\ntodo!()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Execution. A cell gets 60 s (a warm `:dep` takes ~4 s, a live demo 6 s under nbgrader); a cell
+# that runs longer (a student's endless loop) is interrupted and the grading goes on: evcxr
+# kills its worker, so that cell and the cells that needed its variables score 0.
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
+c.Execute.raise_on_iopub_timeout = False
+
+# A deleted or edited locked test cell is put back from the teacher's version.
+c.OverwriteCells.add_missing_cells = True
+
+# A student printing without end cannot blow up the graded notebook.
+c.LimitOutput.max_lines = 1000
+c.LimitOutput.max_traceback = 100
+
+
+# evcxr answers a failed cell (a compile error, an interrupted cell) with an execute_reply whose
+# content has status "error" but no ename/evalue/traceback. nbgrader 0.9.6 reads
+# reply["content"]["ename"] there, raises KeyError and drops the whole submission. We fill those
+# fields in from the cell's own error output (or a generic one) before nbgrader looks at them.
+_on_cell_executed = nbgrader_execute.Execute.on_cell_executed
+
+
+def _on_cell_executed_with_error_details(self, **kwargs):
+    content = kwargs["execute_reply"]["content"]
+    if content.get("status") == "error" and "ename" not in content:
+        errors = [o for o in kwargs["cell"].get("outputs", []) if o.get("output_type") == "error"]
+        first = errors[0] if errors else {}
+        content["ename"] = first.get("ename", "Error")
+        content["evalue"] = first.get("evalue", "the cell failed (compile error or interrupted)")
+        content["traceback"] = first.get("traceback", [])
+    return _on_cell_executed(self, **kwargs)
+
+
+nbgrader_execute.Execute.on_cell_executed = _on_cell_executed_with_error_details
+
+
+class UseRepositoryCrate(NbGraderPreprocessor):
+    """Points the notebooks' `:dep dstream = { path = "../crates/dstream" }` at this repository's
+    crate: graded copies live in nbgrader's folders, where the relative path leads nowhere. The
+    same absolute path as the lab's also reuses evcxr's warm compilation cache."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code":
+            cell.source = re.sub(
+                r'^:dep dstream = \{ path = "[^"]*" \}',
+                f':dep dstream = {{ path = "{ROOT}/crates/dstream" }}',
+                cell.source,
+                flags=re.M,
+            )
+        return cell, resources
+
+
+# nbgrader's own list, with the crate's path fixed first.
+c.Autograde.autograde_preprocessors = [
+    UseRepositoryCrate,
+    Execute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]

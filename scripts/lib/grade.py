@@ -1,0 +1,169 @@
+"""The teacher's grading steps on top of nbgrader (see scripts/grade)."""
+import argparse
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(os.environ["TP_LAB_ROOT"])
+COURSE = Path(os.environ["TP_COURSE_DIR"])
+ASSIGNMENT = "tp-streaming"
+NOTEBOOKS = ["01-tp-spark-streaming.ipynb", "02-exercices-complementaires.ipynb"]
+# A whole submission (two notebooks) gets this long before it is stopped and reported.
+SUBMISSION_TIMEOUT = 15 * 60
+
+
+def nbgrader(*args, timeout=None):
+    """Runs the nbgrader command in the course folder; returns (exit code, output)."""
+    try:
+        done = subprocess.run(
+            ["nbgrader", *args], cwd=COURSE, capture_output=True, text=True, timeout=timeout
+        )
+        return done.returncode, done.stdout + done.stderr
+    except subprocess.TimeoutExpired as e:
+        return -1, f"stopped after {timeout} s: {e}"
+
+
+def sync_source():
+    """The course's source assignment is the repository's notebooks (and their data)."""
+    source = COURSE / "source" / ASSIGNMENT
+    if source.exists():
+        shutil.rmtree(source)
+    shutil.copytree(ROOT / "notebooks", source, ignore=shutil.ignore_patterns("sorties", ".ipynb_checkpoints"))
+
+
+def release(_args):
+    sync_source()
+    code, out = nbgrader("generate_assignment", ASSIGNMENT, "--force")
+    if code != 0:
+        sys.exit("nbgrader could not generate the student version:\n" + out)
+    released = COURSE / "release" / ASSIGNMENT
+    print(f"Student version: {released}")
+    for path in sorted(released.rglob("*")):
+        if path.is_file():
+            print("   ", path.relative_to(released))
+    print("Hand these out: students put them in the notebooks/ folder of their copy of the lab.")
+
+
+def check_notebook(path):
+    """None if `path` is a readable notebook, else what is wrong with it."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+    except json.JSONDecodeError as e:
+        return f"it is not valid JSON ({e})"
+    except Exception as e:  # nbformat's validation and read errors
+        return f"it is not a valid notebook ({type(e).__name__}: {str(e).splitlines()[0]})"
+    return None
+
+
+def autograde(args):
+    returned = Path(args.folder).resolve()
+    if not returned.is_dir():
+        sys.exit(f"{returned} is not a folder: give the folder that holds one folder per student")
+    if not (COURSE / "release" / ASSIGNMENT).is_dir():
+        release(None)
+    students = sorted(p for p in returned.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not students:
+        sys.exit(f"{returned} holds no student folder (expected <student>/01-tp-spark-streaming.ipynb ...)")
+    results = []
+    for folder in students:
+        student = folder.name
+        problems = []
+        found = []
+        for name in NOTEBOOKS:
+            path = folder / name
+            if not path.exists():
+                problems.append(f"{name} is missing (graded as the unanswered notebook)")
+                continue
+            issue = check_notebook(path)
+            if issue:
+                problems.append(f"{name}: {issue}")
+            else:
+                found.append(path)
+        unreadable = [p for p in problems if "missing" not in p]
+        if unreadable:
+            results.append((student, None, "REJECTED: " + "; ".join(unreadable) + ". Ask the student to send the notebook again."))
+            continue
+        submitted = COURSE / "submitted" / student / ASSIGNMENT
+        if submitted.exists():
+            shutil.rmtree(submitted)
+        submitted.mkdir(parents=True)
+        for path in found:
+            shutil.copy(path, submitted / path.name)
+        # A missing notebook is graded as the student version: it scores what an empty one does.
+        for name in NOTEBOOKS:
+            if not (submitted / name).exists():
+                shutil.copy(COURSE / "release" / ASSIGNMENT / name, submitted / name)
+        # The data the notebooks read, as handed out.
+        shutil.copytree(COURSE / "release" / ASSIGNMENT / "donnees", submitted / "donnees")
+        (submitted / "timestamp.txt").write_text(datetime.datetime.now().isoformat(sep=" "))
+        start = time.time()
+        code, out = nbgrader("autograde", ASSIGNMENT, "--student", student, "--force", timeout=SUBMISSION_TIMEOUT)
+        seconds = time.time() - start
+        if code != 0:
+            last = "\n".join(line for line in out.splitlines() if "ERROR" in line or "Error" in line)[-1500:]
+            results.append((student, None, f"FAILED after {seconds:.0f} s: {last or out[-1500:]}"))
+            continue
+        results.append((student, score(student), f"graded in {seconds:.0f} s" + ("; " + "; ".join(problems) if problems else "")))
+    print()
+    print(f"{'student':<24} {'score':>9}  notes")
+    for student, points, note in results:
+        shown = "—" if points is None else f"{points[0]:g}/{points[1]:g}"
+        print(f"{student:<24} {shown:>9}  {note}")
+    print()
+    print("Scores are the automatic ones; grade Q4-Q6 by hand in the formgrader (scripts/lab, Nbgrader menu).")
+    if any(points is None for _, points, _ in results):
+        sys.exit(2)
+
+
+def score(student):
+    """(score, max score) of the student's submission, from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{COURSE / 'gradebook.db'}") as gb:
+        submission = gb.find_submission(ASSIGNMENT, student)
+        return submission.score, submission.max_score
+
+
+def export(args):
+    target = Path(args.file).resolve()
+    code, out = nbgrader("export", "--to", str(target))
+    if code != 0:
+        sys.exit("nbgrader export failed:\n" + out)
+    print(f"Grade book: {target}")
+
+
+def feedback(_args):
+    code, out = nbgrader("generate_feedback", ASSIGNMENT, "--force")
+    if code != 0:
+        sys.exit("nbgrader generate_feedback failed:\n" + out)
+    folder = COURSE / "feedback"
+    for path in sorted(folder.rglob("*.html")):
+        print("   ", path.relative_to(COURSE))
+    print(f"Feedback for each student: {folder}/<student>/{ASSIGNMENT}/")
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="scripts/grade", description="Grade the lab with nbgrader.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("release", help="make the student version to hand out").set_defaults(run=release)
+    p = sub.add_parser("autograde", help="grade a folder of returned notebooks, one folder per student")
+    p.add_argument("folder")
+    p.set_defaults(run=autograde)
+    p = sub.add_parser("export", help="write the grade book as CSV")
+    p.add_argument("file", nargs="?", default="grades.csv")
+    p.set_defaults(run=export)
+    sub.add_parser("feedback", help="write each student's feedback as HTML").set_defaults(run=feedback)
+    args = parser.parse_args()
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()
