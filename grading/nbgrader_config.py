@@ -17,6 +17,7 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 from nbgrader.preprocessors import execute as nbgrader_execute
+from nbgrader.preprocessors import overwritecells
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
@@ -40,6 +41,20 @@ c.Execute.raise_on_iopub_timeout = False
 
 # A deleted or edited locked test cell is put back from the teacher's version.
 c.OverwriteCells.add_missing_cells = True
+
+# nbgrader puts a note at the top of a code cell it adds back, as a Python comment ("# ...");
+# in Rust that does not compile, and the restored tests would score 0. Make it a Rust comment.
+_missing_cell_transform = overwritecells.OverwriteCells.missing_cell_transform
+
+
+def _missing_cell_transform_for_rust(self, *args, **kwargs):
+    cell = _missing_cell_transform(self, *args, **kwargs)
+    if cell.cell_type == "code" and cell.source.startswith("# "):
+        cell.source = "// " + cell.source[2:]
+    return cell
+
+
+overwritecells.OverwriteCells.missing_cell_transform = _missing_cell_transform_for_rust
 
 # A student printing without end cannot blow up the graded notebook.
 c.LimitOutput.max_lines = 1000

@@ -52,7 +52,9 @@ ensure_python() {
   echo "$want" > "$VENV/.requirements.sha256"
 }
 
-# The Rust kernelspec, pointing the kernel at our evcxr configuration (its compilation cache).
+# The Rust kernelspec, pointing the kernel at our evcxr configuration: a compilation cache for
+# dependencies, and cells compiled without optimisation (`:opt 0`), which halves the wait on each
+# cell; the lab's data is small enough that running unoptimised code does not show.
 ensure_kernel() {
   mkdir -p "$LAB_HOME/evcxr"
   cp "$ROOT/scripts/evcxr/init.evcxr" "$ROOT/scripts/evcxr/evcxr.toml" "$LAB_HOME/evcxr/"

@@ -54,10 +54,11 @@ def release(_args):
 def check_notebook(path):
     """None if `path` is a readable notebook, else what is wrong with it."""
     try:
-        nb = nbformat.read(path, as_version=4)
-        nbformat.validate(nb)
-    except json.JSONDecodeError as e:
+        json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
         return f"it is not valid JSON ({e})"
+    try:
+        nbformat.validate(nbformat.read(path, as_version=4))
     except Exception as e:  # nbformat's validation and read errors
         return f"it is not a valid notebook ({type(e).__name__}: {str(e).splitlines()[0]})"
     return None

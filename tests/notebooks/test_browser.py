@@ -1,6 +1,7 @@
 """The lab as a teacher uses it: `scripts/lab` serves JupyterLab, a real browser (headless
 Chromium driven by playwright-core) opens the first notebook, runs all its cells, and the
 rendered page shows the live batches, the checks and the pictures."""
+import contextlib
 import json
 import os
 import signal
@@ -22,41 +23,54 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def lab_server(tmp_path):
-    """`scripts/lab` on a scratch copy of the notebooks (JupyterLab autosaves what it runs)."""
+@contextlib.contextmanager
+def start_lab(tmp_path, env=None):
+    """`scripts/lab` on a scratch copy of the notebooks (JupyterLab autosaves what it runs);
+    yields its address and token, and stops it afterwards."""
     notebooks = make_tree(tmp_path)
     settings = tmp_path / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     # Keep every cell in the page, so that all outputs can be read and photographed.
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     port, token = free_port(), "browser-test-token"
+    env = dict(os.environ, **(env or {}))
+    env.setdefault("TP_COURSE_DIR", str(tmp_path / "course"))
+    served = os.path.commonpath([str(notebooks), env["TP_COURSE_DIR"]])
     log = open(tmp_path / "lab.log", "w")
     proc = subprocess.Popen(
         [str(ROOT / "scripts" / "lab"), "--port", str(port), "--token", token, "--notebook-dir", str(notebooks),
          "--", f"--LabApp.user_settings_dir={tmp_path / 'settings'}"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 600
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                raise AssertionError("scripts/lab did not start: " + (tmp_path / "lab.log").read_text()[-3000:])
-            time.sleep(1)
-    yield base, token, tmp_path
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=30)
+    try:
+        deadline = time.time() + 600
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise AssertionError("scripts/lab did not start: " + (tmp_path / "lab.log").read_text()[-3000:])
+                time.sleep(1)
+        # The notebooks' folder, as a path of the server's tree.
+        yield base, token, os.path.relpath(notebooks, served)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+@pytest.fixture
+def lab_server(tmp_path):
+    with start_lab(tmp_path) as (base, token, folder):
+        yield base, token, folder, tmp_path
 
 
 def test_teacher_runs_all_cells_of_the_lab_in_a_browser(lab_server):
-    base, token, tmp = lab_server
+    base, token, folder, tmp = lab_server
     screenshot = tmp / "01-run-all.png"
     out = subprocess.run(
-        ["node", str(BROWSER / "run_all.mjs"), base, token, "01-tp-spark-streaming.ipynb", str(screenshot)],
+        ["node", str(BROWSER / "run_all.mjs"), base, token, f"{folder}/01-tp-spark-streaming.ipynb", str(screenshot)],
         capture_output=True, text=True, timeout=1200, cwd=BROWSER,
     )
     assert out.returncode == 0, out.stderr[-3000:]
