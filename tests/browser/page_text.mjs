@@ -1,15 +1,9 @@
 // Opens a page in headless Chromium, waits for it to settle, prints its visible text and takes
 // a screenshot.   node page_text.mjs URL SCREENSHOT
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 
 const [url, screenshot] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   await page.goto(url, { waitUntil: "networkidle", timeout: 120_000 });

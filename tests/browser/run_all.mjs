@@ -3,17 +3,11 @@
 //
 //   node run_all.mjs BASE_URL TOKEN NOTEBOOK SCREENSHOT
 // Prints one JSON line: {cells, executed, outputText, svgCount, errors, seconds}.
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 
 const [base, token, notebook, screenshot] = process.argv.slice(2);
 const started = Date.now();
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   await page.goto(`${base}/lab/tree/${notebook}?token=${token}`);
