@@ -48,9 +48,13 @@
 //! # Architecture
 //!
 //! As in Spark Streaming: **sources** ([`input`]: socket, queue, directory) feed the **DStream
-//! graph** ([`DStream`], one module per operator, pair operations in [`PairDStreamExt`]); the
-//! **scheduler** (a job generator on the context's [`Clock`], a job thread running outputs in
-//! declaration order, [`BatchInfo`] per batch) drives the **outputs**.
+//! graph** ([`DStream`], one module per operator, pair operations in [`PairDStreamExt`], windows
+//! and state kept across batches); the **scheduler** (a job generator on the context's [`Clock`],
+//! a job thread ticking windows and states then running outputs in declaration order, a
+//! [`BatchInfo`] per batch for listeners) drives the **outputs**. With a checkpoint directory, the
+//! state of windows and states and the position of replayable sources are written after each
+//! batch, and [`StreamingContext::get_or_create`] resumes from them. [`ui`] draws the batch
+//! timeline and window diagrams in notebooks.
 //!
 //! # Where we differ from Spark, on purpose
 //!
