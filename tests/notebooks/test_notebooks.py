@@ -64,8 +64,9 @@ def test_teacher_notebooks_run_without_errors_or_panics(lab, exercises):
 def test_lab_streaming_cell_prints_every_5s_batch_in_sparks_layout(lab):
     text = stdout(cell_with(lab, "counts.pprint();"))
     blocks = pprint_blocks(text)
-    # 30 s of 5 s batches, plus the final batch of the graceful stop.
-    assert len(blocks) >= 6, text
+    # 30 s of 5 s batches (the sixth may fall on the very end of the 30 s), and the final batch
+    # of the graceful stop when lines were still pending.
+    assert len(blocks) >= 5, text
     from datetime import datetime
     times = [datetime.strptime(t, "%Y-%m-%d %H:%M:%S") for t, _, _ in blocks]
     assert all((b - a).total_seconds() == 5 for a, b in zip(times, times[1:])), times
