@@ -101,9 +101,25 @@ PY
   case ":$PATH:" in *":$VENV/bin:"*) ;; *) export PATH="$VENV/bin:$PATH" ;; esac
 }
 
+# JupyterLab's defaults for the lab: no prompt about fetching Jupyter news or checking for
+# updates (the machines have no internet, and students need not see it).
+ensure_lab_settings() {
+  local dir="$VENV/share/jupyter/lab/settings"
+  mkdir -p "$dir"
+  cat > "$dir/overrides.json" <<'JSON'
+{
+  "@jupyterlab/apputils-extension:notification": {
+    "fetchNews": "false",
+    "checkForUpdates": false
+  }
+}
+JSON
+}
+
 # Everything the notebooks need.
 ensure_lab() {
   ensure_evcxr
   ensure_python
   ensure_kernel
+  ensure_lab_settings
 }
