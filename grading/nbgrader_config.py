@@ -82,25 +82,33 @@ def _on_cell_executed_with_error_details(self, **kwargs):
 nbgrader_execute.Execute.on_cell_executed = _on_cell_executed_with_error_details
 
 
-class UseRepositoryCrate(NbGraderPreprocessor):
-    """Points the notebooks' `:dep dstream = { path = "../crates/dstream" }` at this repository's
-    crate: graded copies live in nbgrader's folders, where the relative path leads nowhere. The
-    same absolute path as the lab's also reuses evcxr's warm compilation cache."""
+class PrepareRustKernel(NbGraderPreprocessor):
+    """Two changes to the notebooks' `:dep dstream = { path = "../crates/dstream" }` cell, for
+    graded runs only:
+
+    - the path points at this repository's crate: graded copies live in nbgrader's folders,
+      where the relative path leads nowhere (and the same path as the lab's reuses evcxr's warm
+      compilation cache);
+    - `:preserve_vars_on_panic 0` makes a panic an `error` output carried by the cell's reply.
+      Otherwise a panic is only stderr text, which evcxr may deliver after the reply when the
+      machine is busy: the failing test cell then shows no output and nbgrader gives it full
+      marks. Losing the kernel's variables after a panic does not matter when grading.
+    """
 
     def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type == "code":
+        if cell.cell_type == "code" and re.search(r'^:dep dstream = \{ path = "[^"]*" \}', cell.source, flags=re.M):
             cell.source = re.sub(
                 r'^:dep dstream = \{ path = "[^"]*" \}',
-                f':dep dstream = {{ path = "{ROOT}/crates/dstream" }}',
+                f':dep dstream = {{ path = "{ROOT}/crates/dstream" }}\n:preserve_vars_on_panic 0',
                 cell.source,
                 flags=re.M,
             )
         return cell, resources
 
 
-# nbgrader's own list, with the crate's path fixed first.
+# nbgrader's own list, with the kernel prepared first.
 c.Autograde.autograde_preprocessors = [
-    UseRepositoryCrate,
+    PrepareRustKernel,
     Execute,
     IgnorePattern,
     ClearMetadataPreprocessor,

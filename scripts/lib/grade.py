@@ -76,19 +76,15 @@ def autograde(args):
     results = []
     for folder in students:
         student = folder.name
-        problems = []
-        found = []
+        missing, unreadable, found = [], [], []
         for name in NOTEBOOKS:
             path = folder / name
             if not path.exists():
-                problems.append(f"{name} is missing (graded as the unanswered notebook)")
-                continue
-            issue = check_notebook(path)
-            if issue:
-                problems.append(f"{name}: {issue}")
+                missing.append(f"{name} is missing (graded as the unanswered notebook)")
+            elif issue := check_notebook(path):
+                unreadable.append(f"{name}: {issue}")
             else:
                 found.append(path)
-        unreadable = [p for p in problems if "missing" not in p]
         if unreadable:
             results.append((student, None, "REJECTED: " + "; ".join(unreadable) + ". Ask the student to send the notebook again."))
             continue
@@ -112,7 +108,7 @@ def autograde(args):
             last = "\n".join(line for line in out.splitlines() if "ERROR" in line or "Error" in line)[-1500:]
             results.append((student, None, f"FAILED after {seconds:.0f} s: {last or out[-1500:]}"))
             continue
-        results.append((student, score(student), f"graded in {seconds:.0f} s" + ("; " + "; ".join(problems) if problems else "")))
+        results.append((student, score(student), f"graded in {seconds:.0f} s" + "".join("; " + m for m in missing)))
     print()
     print(f"{'student':<24} {'score':>9}  notes")
     for student, points, note in results:
