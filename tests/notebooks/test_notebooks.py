@@ -122,12 +122,15 @@ def test_exercises_show_stats_of_an_empty_batch_and_saved_files(exercises):
 
 
 def student_version(path):
-    """The notebook as nbgrader hands it out: solutions replaced by a stub, hidden tests removed."""
+    """The notebook as nbgrader hands it out (solutions replaced by a stub, hidden tests
+    removed), run as grading runs it: panics as error outputs (see grading/nbgrader_config.py)."""
     from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 
     nb = nbformat.read(path, as_version=4)
     nb, _ = ClearSolutions(code_stub={"rust": "// YOUR CODE HERE\ntodo!()"}).preprocess(nb, {})
     nb, _ = ClearHiddenTests().preprocess(nb, {})
+    dep = next(c for c in nb.cells if c.cell_type == "code" and ":dep dstream" in c.source)
+    dep.source += "\n:preserve_vars_on_panic 0"
     return nb
 
 
@@ -141,5 +144,6 @@ def test_answer_tests_fail_on_the_student_version(tmp_path, name):
     cells = graded_tests(nb)
     assert cells
     for cell in cells:
-        assert problems(cell), f"the test cell {cell.metadata['nbgrader']['grade_id']} should fail"
+        errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+        assert errors, f"the test cell {cell.metadata['nbgrader']['grade_id']} should fail with an error"
         assert "réussis" not in stdout(cell)
