@@ -9,6 +9,7 @@ export ROOT
 LAB_HOME="${TP_LAB_HOME:-$HOME/.local/share/tp-spark-streaming}"
 VENV="$LAB_HOME/venv"
 EVCXR_VERSION=0.22.0
+TANSU_VERSION=0.6.0
 export LAB_HOME VENV
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -35,6 +36,19 @@ ensure_evcxr() {
   echo "    This compiles about 400 crates: 15 to 30 minutes on 2 cores, once per machine."
   echo "    Cargo shows its progress below."
   cargo install evcxr_jupyter --version "$EVCXR_VERSION" --locked
+}
+
+# Tansu, a Kafka-protocol broker written in Rust, at the pinned version, with the SQLite storage
+# engine (its default features have no storage that keeps data).
+ensure_tansu() {
+  require_cargo
+  if cargo install --list 2>/dev/null | grep -q "^tansu v$TANSU_VERSION:"; then
+    return
+  fi
+  say "Installing Tansu $TANSU_VERSION, a Kafka-protocol broker, for the Kafka exercise"
+  echo "    This compiles about 400 crates: 12 to 30 minutes on 2 cores, once per machine."
+  echo "    Cargo shows its progress below."
+  cargo install tansu --version "$TANSU_VERSION" --locked --features dynostore,libsql
 }
 
 # A Python virtual environment with the pinned packages of scripts/requirements.txt.
@@ -119,6 +133,7 @@ JSON
 # Everything the notebooks need.
 ensure_lab() {
   ensure_evcxr
+  ensure_tansu
   ensure_python
   ensure_kernel
   ensure_lab_settings

@@ -22,6 +22,8 @@ pub enum ErrorKind {
     /// A function supplied by the user (a `map` closure, a `foreach_rdd` body...) panicked while a
     /// batch was processed.
     UserCode,
+    /// A Kafka broker could not be reached, or refused a request (feature `kafka`).
+    Kafka,
 }
 
 /// The error type of every fallible operation in this crate.

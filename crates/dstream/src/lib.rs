@@ -79,6 +79,8 @@ mod context;
 pub mod dstream;
 mod error;
 pub mod input;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 mod line_server;
 mod output;
 mod partition;

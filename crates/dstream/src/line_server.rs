@@ -27,10 +27,10 @@ enum Order {
 pub struct LineServerBuilder {
     lines: Vec<String>,
     order: Order,
-    every: Duration,
-    limit: Option<u64>,
+    pub(crate) every: Duration,
+    pub(crate) limit: Option<u64>,
     port: u16,
-    verbose: bool,
+    pub(crate) verbose: bool,
 }
 
 impl LineServerBuilder {
@@ -70,15 +70,7 @@ impl LineServerBuilder {
     /// One client is served at a time; when it disconnects, the next one is served, continuing
     /// where the previous one stopped.
     pub fn start(self) -> Result<LineServer> {
-        if self.lines.is_empty() {
-            return Err(Error::invalid_argument("a LineServer needs at least one line to send"));
-        }
-        if self.every <= Duration::ZERO {
-            return Err(Error::invalid_argument(format!(
-                "the interval between lines must be positive, got {}",
-                self.every
-            )));
-        }
+        self.validate()?;
         let listener = TcpListener::bind(("127.0.0.1", self.port)).map_err(|e| {
             Error::io(format!("cannot listen on 127.0.0.1:{} (is another server using it? try another port, or 0 for any free one)", self.port), e)
         })?;
@@ -234,24 +226,45 @@ impl SplitMix64 {
     }
 }
 
+impl LineServerBuilder {
+    /// The lines to send, one per call, in the builder's order.
+    pub(crate) fn line_picker(&self) -> impl FnMut() -> String + Send + 'static {
+        let mut rng = SplitMix64(match self.order {
+            Order::Random { seed } => seed,
+            Order::Cycle => 0,
+        });
+        let mut position = 0usize;
+        let (lines, order) = (self.lines.clone(), self.order.clone());
+        move || {
+            let i = match order {
+                Order::Cycle => {
+                    let i = position % lines.len();
+                    position += 1;
+                    i
+                }
+                Order::Random { .. } => (rng.next_u64() % lines.len() as u64) as usize,
+            };
+            lines[i].clone()
+        }
+    }
+
+    /// Checks what `start` needs, whatever the destination.
+    pub(crate) fn validate(&self) -> Result<()> {
+        if self.lines.is_empty() {
+            return Err(Error::invalid_argument("a LineServer needs at least one line to send"));
+        }
+        if self.every <= Duration::ZERO {
+            return Err(Error::invalid_argument(format!(
+                "the interval between lines must be positive, got {}",
+                self.every
+            )));
+        }
+        Ok(())
+    }
+}
+
 fn serve(listener: TcpListener, config: LineServerBuilder, shared: &ServerShared) {
-    let mut rng = SplitMix64(match config.order {
-        Order::Random { seed } => seed,
-        Order::Cycle => 0,
-    });
-    let mut position = 0usize;
-    let (lines, order) = (config.lines.clone(), config.order.clone());
-    let mut next_line = move || {
-        let i = match order {
-            Order::Cycle => {
-                let i = position % lines.len();
-                position += 1;
-                i
-            }
-            Order::Random { .. } => (rng.next_u64() % lines.len() as u64) as usize,
-        };
-        lines[i].clone()
-    };
+    let mut next_line = config.line_picker();
     let stopped = || shared.stopped.load(Ordering::Acquire);
     // A line that could not be sent to a client that left goes to the next client.
     let mut pending: Option<String> = None;

@@ -132,7 +132,7 @@ mod tests {
         let parts = split((0..10).collect::<Vec<_>>(), 3);
         assert_eq!(parts, vec![vec![0, 1, 2, 3], vec![4, 5, 6], vec![7, 8, 9]]);
         assert_eq!(split(vec![1], 2), vec![vec![1], vec![]]);
-        assert_eq!(split(Vec::<u8>::new(), 2), vec![vec![], vec![]]);
+        assert_eq!(split(Vec::<u8>::new(), 2), vec![Vec::<u8>::new(), Vec::new()]);
     }
 
     #[test]

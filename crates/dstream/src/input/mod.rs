@@ -4,6 +4,8 @@
 //! arrived into that batch (`allocate`), so every record lands in exactly one batch.
 
 mod file;
+#[cfg(feature = "kafka")]
+mod kafka;
 mod lines;
 mod queue;
 mod socket;
@@ -33,6 +35,10 @@ pub(crate) trait Source<T>: Send + Sync + 'static {
     fn save(&self, _out: &mut Vec<u8>) {}
     fn restore(&self, _input: &mut &[u8]) -> Result<()> {
         Ok(())
+    }
+    /// What the batch just taken read, for [`BatchInfo::input_descriptions`](crate::BatchInfo::input_descriptions).
+    fn batch_description(&self) -> Option<String> {
+        None
     }
     /// Whether records were received that no batch holds yet.
     fn pending(&self) -> bool {
@@ -72,6 +78,10 @@ impl<T: Data, S: Source<T>> InputSource for Input<T, S> {
 
     fn report(&self) -> Option<ReceiverReport> {
         self.source.report()
+    }
+
+    fn batch_description(&self) -> Option<String> {
+        self.source.batch_description()
     }
 
     fn save(&self, out: &mut Vec<u8>) {

@@ -21,6 +21,7 @@ use std::time::SystemTime;
 pub struct BatchInfo {
     pub(crate) batch_time: Time,
     pub(crate) num_records: u64,
+    pub(crate) input_descriptions: Vec<String>,
     pub(crate) submitted_at: SystemTime,
     pub(crate) processing_started_at: SystemTime,
     pub(crate) processing_ended_at: SystemTime,
@@ -35,6 +36,13 @@ impl BatchInfo {
     /// How many records the sources delivered for this batch.
     pub fn num_records(&self) -> u64 {
         self.num_records
+    }
+
+    /// What the sources that describe their batches read, one line each, e.g.
+    /// `kafka_direct_stream: offsets phrases-0 [12, 17), phrases-1 [11, 15)` (Spark's input info
+    /// "Description" on the Streaming UI's batch page).
+    pub fn input_descriptions(&self) -> &[String] {
+        &self.input_descriptions
     }
 
     /// When the batch was cut from the sources (wall clock).

@@ -22,6 +22,10 @@ pub(crate) trait InputSource: Send + Sync {
     fn report(&self) -> Option<crate::ReceiverReport> {
         None
     }
+    /// What the batch just allocated read (e.g. Kafka offset ranges), shown with the batch.
+    fn batch_description(&self) -> Option<String> {
+        None
+    }
     /// Writes the position to resume from (a replayable source) to a checkpoint.
     fn save(&self, _out: &mut Vec<u8>) {}
     /// Resumes from a position written by `save`.

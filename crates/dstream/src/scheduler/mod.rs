@@ -38,6 +38,8 @@ pub(crate) struct Runtime {
 struct Batch {
     time: Time,
     records: u64,
+    /// What each source read, for `BatchInfo::input_descriptions`.
+    descriptions: Vec<String>,
     submitted_at: SystemTime,
     /// Where each source stood right after this batch was cut (only when checkpointing): a
     /// checkpoint of this batch must resume the sources from here, even if later batches were
@@ -167,6 +169,10 @@ fn generate(
     while ctx.clock.wait_until(time, &stopped) {
         let partitions = ctx.parallelism();
         let records = inputs.iter().map(|input| input.allocate(time, partitions)).sum();
+        let descriptions = inputs
+            .iter()
+            .filter_map(|input| input.batch_description().map(|d| format!("{}: {d}", input.name())))
+            .collect();
         let submitted_at = SystemTime::now();
         let positions = checkpointing.then(|| {
             inputs
@@ -178,7 +184,7 @@ fn generate(
                 })
                 .collect()
         });
-        if batches.send(Batch { time, records, submitted_at, positions }).is_err() {
+        if batches.send(Batch { time, records, descriptions, submitted_at, positions }).is_err() {
             return;
         }
         let last = *drain_until.lock().unwrap_or_else(|e| e.into_inner());
@@ -209,6 +215,7 @@ fn run_jobs(ctx: &ContextShared, jobs: &Jobs, halt: &AtomicBool, queue: mpsc::Re
         let info = BatchInfo {
             batch_time: batch.time,
             num_records: batch.records,
+            input_descriptions: batch.descriptions,
             submitted_at: batch.submitted_at,
             processing_started_at,
             processing_ended_at: SystemTime::now(),

@@ -187,6 +187,7 @@ mod tests {
         BatchInfo {
             batch_time: Time::from_millis((1_700_000_000 + i) * 1000),
             num_records: records,
+            input_descriptions: Vec::new(),
             submitted_at: at,
             processing_started_at: at,
             processing_ended_at: at + StdDuration::from_millis(processing_ms),

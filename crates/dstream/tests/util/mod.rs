@@ -100,3 +100,79 @@ pub fn wait_for(secs: u64, what: &str, mut done: impl FnMut() -> bool) {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
+
+/// A real Kafka-protocol broker (Tansu) for the Kafka tests, on a free port of 127.0.0.1 with its
+/// data in its own folder; killed on drop.
+pub struct Broker {
+    pub port: u16,
+    pub dir: TempDir,
+    child: Option<std::process::Child>,
+}
+
+impl Broker {
+    pub fn start(name: &str) -> Broker {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut broker = Broker { port, dir: TempDir::new(name), child: None };
+        broker.restart();
+        broker
+    }
+
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the broker (again, on the same port and data) and waits until it listens.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "the broker runs already");
+        let url = format!("tcp://{}", self.address());
+        let log = std::fs::File::create(self.dir.0.join("tansu.log")).unwrap();
+        let child = std::process::Command::new(tansu_binary())
+            .current_dir(&self.dir.0)
+            .env("CLUSTER_ID", "dstream-tests")
+            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args(["--storage-engine", "sqlite://tansu.db"])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run Tansu ({e}); scripts/test installs it"));
+        self.child = Some(child);
+        let address = self.address();
+        wait_for(30, "the broker to listen", || std::net::TcpStream::connect(&address).is_ok());
+    }
+
+    /// Kills the broker (its data stays).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().ok();
+            child.wait().ok();
+        }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Tansu: `$TANSU_BIN`, else `tansu` on the PATH, else `~/.cargo/bin/tansu`.
+fn tansu_binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("TANSU_BIN") {
+        return PathBuf::from(bin);
+    }
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join("tansu"))
+        .find(|p| p.is_file());
+    on_path.unwrap_or_else(|| {
+        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+        let bin = home.join(".cargo/bin/tansu");
+        assert!(
+            bin.is_file(),
+            "the Kafka tests need Tansu, a Kafka-protocol broker: run scripts/test (it installs it), or \
+             cargo install tansu --version 0.6.0 --locked --features dynostore,libsql"
+        );
+        bin
+    })
+}

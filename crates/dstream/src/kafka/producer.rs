@@ -1,0 +1,258 @@
+//! `KafkaLineProducer`: the lab's line server, Kafka edition — lines at a steady rate, appended
+//! to a topic's partitions in turn.
+
+use super::client::KafkaClient;
+use crate::error::{Error, Result};
+use crate::line_server::LineServerBuilder;
+use rskafka::record::Record;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Partitions of a topic the producer creates.
+const DEFAULT_PARTITIONS: i32 = 3;
+/// At most this many produced records are kept for [`KafkaLineProducer::sent`].
+const SENT_LOG_LIMIT: usize = 1 << 20;
+
+/// A background producer appending lines to a Kafka topic at a steady rate, until stopped (or
+/// dropped); made by [`LineServerBuilder::start_kafka`].
+///
+/// # Examples
+///
+/// Needs a broker (`scripts/kafka start`), so it is not run here:
+///
+/// ```no_run
+/// use dstream::LineServer;
+///
+/// let producer = LineServer::random_from_file("donnees/phrases.txt", 7)?
+///     .lines_per_second(10)
+///     .limit(100)
+///     .start_kafka("127.0.0.1:9092", "phrases")?;
+/// producer.wait_until_sent(std::time::Duration::from_secs(30));
+/// assert_eq!(producer.sent_count(), 100);
+/// # Ok::<(), dstream::Error>(())
+/// ```
+pub struct KafkaLineProducer {
+    topic: String,
+    partitions: Vec<i32>,
+    shared: Arc<ProducerShared>,
+}
+
+struct ProducerShared {
+    stopped: AtomicBool,
+    sent: AtomicU64,
+    /// (partition, offset, line) of each line the broker acknowledged.
+    log: Mutex<Vec<(i32, i64, String)>>,
+    errors: AtomicU64,
+    last_error: Mutex<Option<String>>,
+    finished: AtomicBool,
+}
+
+impl LineServerBuilder {
+    /// Starts sending the lines to Kafka instead of a socket: to `topic` on the broker(s) at
+    /// `brokers` (`host:port`, comma-separated), one record per line (no key, the line as value),
+    /// spread over the topic's partitions in turn. Creates the topic, with 3 partitions, if it does
+    /// not exist. Needs the crate feature `kafka`.
+    ///
+    /// Lines the broker does not acknowledge (it went away) are sent again when it returns, in
+    /// the same order; a line whose acknowledgement was lost can thus be appended twice (Kafka's
+    /// "at least once"). Fails if the broker cannot be reached.
+    pub fn start_kafka(self, brokers: &str, topic: &str) -> Result<KafkaLineProducer> {
+        self.validate()?;
+        let mut client = KafkaClient::new(brokers, std::time::Duration::from_secs(5))?;
+        let partitions = client.ensure_topic(topic, DEFAULT_PARTITIONS).map_err(|e| {
+            Error::new(e.kind(), format!("{e}. Is the broker running (scripts/kafka start)?"))
+        })?;
+        let shared = Arc::new(ProducerShared {
+            stopped: AtomicBool::new(false),
+            sent: AtomicU64::new(0),
+            log: Mutex::new(Vec::new()),
+            errors: AtomicU64::new(0),
+            last_error: Mutex::new(None),
+            finished: AtomicBool::new(false),
+        });
+        let producer = KafkaLineProducer { topic: topic.to_string(), partitions, shared };
+        let (state, topic, partitions) =
+            (Arc::clone(&producer.shared), producer.topic.clone(), producer.partitions.clone());
+        std::thread::Builder::new()
+            .name(format!("dstream-kafka-producer-{topic}"))
+            .spawn(move || {
+                produce(client, &self, &topic, &partitions, &state);
+                state.finished.store(true, Ordering::Release);
+            })
+            .map_err(|e| Error::io("cannot start the producer thread", e))?;
+        Ok(producer)
+    }
+}
+
+impl KafkaLineProducer {
+    /// The topic it writes to.
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// The topic's partitions.
+    pub fn partitions(&self) -> &[i32] {
+        &self.partitions
+    }
+
+    /// How many lines the broker has acknowledged.
+    pub fn sent_count(&self) -> u64 {
+        self.shared.sent.load(Ordering::Acquire)
+    }
+
+    /// The lines acknowledged, partition after partition at each tick (the first million).
+    pub fn sent_lines(&self) -> Vec<String> {
+        self.lock_log().iter().map(|(_, _, line)| line.clone()).collect()
+    }
+
+    /// `(partition, offset, line)` of each acknowledged line (the first million).
+    pub fn sent(&self) -> Vec<(i32, i64, String)> {
+        self.lock_log().clone()
+    }
+
+    /// How many produce requests failed (they are retried), and the latest failure.
+    pub fn errors(&self) -> (u64, Option<String>) {
+        let last = self.shared.last_error.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        (self.shared.errors.load(Ordering::Acquire), last)
+    }
+
+    /// Waits until the limit given to the builder is reached and acknowledged, the producer is
+    /// stopped, or `timeout` passes; returns whether it finished.
+    pub fn wait_until_sent(&self, timeout: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        while !self.shared.finished.load(Ordering::Acquire) {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        true
+    }
+
+    /// Stops producing (lines not yet sent are not sent).
+    pub fn stop(&self) {
+        self.shared.stopped.store(true, Ordering::Release);
+    }
+
+    fn lock_log(&self) -> std::sync::MutexGuard<'_, Vec<(i32, i64, String)>> {
+        self.shared.log.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Drop for KafkaLineProducer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl std::fmt::Debug for KafkaLineProducer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaLineProducer")
+            .field("topic", &self.topic)
+            .field("partitions", &self.partitions)
+            .field("sent", &self.sent_count())
+            .finish()
+    }
+}
+
+/// The producer thread: every tick, the lines now due, grouped by partition, one request each.
+fn produce(
+    mut client: KafkaClient,
+    config: &LineServerBuilder,
+    topic: &str,
+    partitions: &[i32],
+    shared: &ProducerShared,
+) {
+    let mut next_line = config.line_picker();
+    let every = config.every.to_std();
+    let started = std::time::Instant::now();
+    // Lines drawn but not acknowledged yet, oldest first, with their partition.
+    let mut pending: std::collections::VecDeque<(i32, String)> = Default::default();
+    let mut drawn = 0u64;
+    let mut failing = false;
+    while !shared.stopped.load(Ordering::Acquire) {
+        let due = (started.elapsed().as_nanos() / every.as_nanos().max(1)) as u64 + 1;
+        let due = config.limit.map_or(due, |limit| due.min(limit));
+        while drawn < due {
+            let partition = partitions[(drawn % partitions.len() as u64) as usize];
+            pending.push_back((partition, next_line()));
+            drawn += 1;
+        }
+        if pending.is_empty() && config.limit.is_some_and(|limit| drawn >= limit) {
+            return;
+        }
+        for &partition in partitions {
+            let lines: Vec<&String> =
+                pending.iter().filter(|(p, _)| *p == partition).map(|(_, l)| l).collect();
+            if lines.is_empty() {
+                continue;
+            }
+            let now = rskafka::chrono::Utc::now();
+            let records = lines
+                .iter()
+                .map(|line| Record {
+                    key: None,
+                    value: Some(line.as_bytes().to_vec()),
+                    headers: Default::default(),
+                    timestamp: now,
+                })
+                .collect();
+            match client.produce(topic, partition, records) {
+                Ok(offsets) => {
+                    if failing {
+                        failing = false;
+                        eprintln!("dstream: Kafka producer: the broker answers again; sending resumed.");
+                    }
+                    acknowledge(config, topic, partition, &offsets, &mut pending, shared);
+                }
+                Err(e) => {
+                    shared.errors.fetch_add(1, Ordering::AcqRel);
+                    *shared.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
+                    if !failing {
+                        failing = true;
+                        eprintln!("dstream: Kafka producer: {e}; the lines not sent are kept and retried.");
+                    }
+                    break;
+                }
+            }
+        }
+        let next_due = every.mul_f64(drawn as f64).saturating_sub(started.elapsed());
+        let pause = if failing {
+            std::time::Duration::from_millis(500)
+        } else {
+            next_due.min(std::time::Duration::from_millis(50))
+        };
+        std::thread::sleep(pause);
+    }
+}
+
+/// Records the lines of `partition` just acknowledged at `offsets` and removes them from `pending`.
+fn acknowledge(
+    config: &LineServerBuilder,
+    topic: &str,
+    partition: i32,
+    offsets: &[i64],
+    pending: &mut std::collections::VecDeque<(i32, String)>,
+    shared: &ProducerShared,
+) {
+    let mut log = shared.log.lock().unwrap_or_else(|e| e.into_inner());
+    let acknowledged = offsets.len() as u64;
+    let mut offsets = offsets.iter();
+    pending.retain(|(p, line)| {
+        if *p != partition {
+            return true;
+        }
+        let offset = offsets.next().copied().unwrap_or(-1);
+        if config.verbose {
+            println!(
+                "[kafka {}] {topic}-{partition}@{offset}: {line}",
+                chrono::Local::now().format("%H:%M:%S")
+            );
+        }
+        if log.len() < SENT_LOG_LIMIT {
+            log.push((partition, offset, line.clone()));
+        }
+        false
+    });
+    shared.sent.fetch_add(acknowledged, Ordering::AcqRel);
+}
