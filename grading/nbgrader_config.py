@@ -83,7 +83,7 @@ nbgrader_execute.Execute.on_cell_executed = _on_cell_executed_with_error_details
 
 
 class PrepareRustKernel(NbGraderPreprocessor):
-    """Two changes to the notebooks' `:dep dstream = { path = "../crates/dstream" }` cell, for
+    """Two changes to the notebooks' `:dep dstream = { path = "../crates/dstream" }` cells, for
     graded runs only:
 
     - the path points at this repository's crate: graded copies live in nbgrader's folders,
@@ -96,10 +96,13 @@ class PrepareRustKernel(NbGraderPreprocessor):
     """
 
     def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type == "code" and re.search(r'^:dep dstream = \{ path = "[^"]*" \}', cell.source, flags=re.M):
+        # Every `:dep dstream` line, with or without `features = [...]` (the Kafka section loads
+        # the crate again with its `kafka` feature, after a `:clear` that resets the setting).
+        dep = r'^:dep dstream = \{ path = "[^"]*"(.*)\}$'
+        if cell.cell_type == "code" and re.search(dep, cell.source, flags=re.M):
             cell.source = re.sub(
-                r'^:dep dstream = \{ path = "[^"]*" \}',
-                f':dep dstream = {{ path = "{ROOT}/crates/dstream" }}\n:preserve_vars_on_panic 0',
+                dep,
+                lambda m: f':dep dstream = {{ path = "{ROOT}/crates/dstream"{m.group(1)}}}\n:preserve_vars_on_panic 0',
                 cell.source,
                 flags=re.M,
             )

@@ -15,11 +15,13 @@ NOTEBOOKS = ROOT / "notebooks"
 
 
 def make_tree(base: Path) -> Path:
-    """`base/notebooks` with the notebooks and their data, and `base/crates` pointing at the
-    repository's crates, so that `:dep dstream = { path = "../crates/dstream" }` resolves."""
+    """`base/notebooks` with the notebooks and their data, and `base/crates` and `base/scripts`
+    pointing at the repository's, so that `:dep dstream = { path = "../crates/dstream" }` resolves
+    and `../scripts/kafka` runs (keeping the broker's data in `base/kafka-data`)."""
     target = base / "notebooks"
     shutil.copytree(NOTEBOOKS, target, ignore=shutil.ignore_patterns("sorties", ".ipynb_checkpoints"))
     (base / "crates").symlink_to(ROOT / "crates")
+    (base / "scripts").symlink_to(ROOT / "scripts")
     return target
 
 

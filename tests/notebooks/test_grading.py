@@ -100,12 +100,12 @@ def course(tmp_path_factory):
 
 
 EXPECTED = {
-    "alice": 10,  # every automatic test passes (Q4-Q6, 5 points, are graded by hand)
-    "bob": 5,  # Q3 3 + exercise 2 2; exercises 1 and 3 wrong
+    "alice": 12,  # every automatic test passes (Q4-Q6, 5 points, are graded by hand)
+    "bob": 7,  # Q3 3 + exercises 2 and 5 2 each; exercises 1 and 3 wrong
     "carol": 0,  # untouched
-    "dave": 7,  # Q3 panics: 0; exercises 7
+    "dave": 9,  # Q3 panics: 0; exercises 9
     "erin": 0,  # Q3 loops forever: interrupted, 0; notebook 2 missing
-    "frank": 7,  # Q3 does not compile: 0; exercises 7
+    "frank": 9,  # Q3 does not compile: 0; exercises 9
     "grace": 0,  # edited the locked Q3 tests to always pass: nbgrader restores them, they fail
     "ivan": 3,  # deleted the Q3 test cell: nbgrader adds it back, and the answer passes it
     "judy": 3,  # floods the output, but answers right
@@ -116,7 +116,7 @@ def test_each_submission_gets_its_exact_score(course):
     _, autograde, scores = course
     for student, points in EXPECTED.items():
         assert student in scores, f"{student} graded: {autograde.stdout[-3000:]}"
-        assert scores[student] == (points, 15), f"{student}: {scores[student]}"
+        assert scores[student] == (points, 17), f"{student}: {scores[student]}"
 
 
 def test_a_notebook_that_is_not_json_is_rejected_by_name_without_stopping_the_others(course):

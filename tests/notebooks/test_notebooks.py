@@ -121,6 +121,46 @@ def test_exercises_show_stats_of_an_empty_batch_and_saved_files(exercises):
     assert int(re.search(r"(\d+) batches sauvegardés", saved).group(1)) >= 2
 
 
+OFFSETS = re.compile(r"^↳ kafka_direct_stream: offsets (.*)$", re.M)
+RANGE = re.compile(r"(\S+)-(\d+) \[(\d+), (\d+)\)")
+
+
+def test_kafka_section_counts_every_message_once_and_shows_each_batchs_offsets(exercises):
+    """The Kafka section ran against the real broker that `scripts/kafka` started: batches in
+    Spark's layout, each followed by the offset ranges it read, ranges that follow each other
+    partition by partition, and the notebook's own check that every message was read once."""
+    live = stdout(cell_with(exercises, "comptes_des_messages(messages.clone()).pprint();"))
+    blocks = pprint_blocks(live)
+    assert len(blocks) >= 4, live
+    described = OFFSETS.findall(live)
+    assert len(described) == len(blocks), "one line of offsets after each batch"
+    ends, read = {}, 0
+    for line in described:
+        ranges = RANGE.findall(line)
+        assert {topic for topic, *_ in ranges} == {"phrases"} and len(ranges) == 3, line
+        for _, partition, start, end in ranges:
+            start, end = int(start), int(end)
+            assert start <= end
+            assert ends.get(partition, start) == start, f"partition {partition} goes on where it stopped: {line}"
+            ends[partition] = end
+            read += end - start
+    assert read == 60, "the 60 lines produced, each read once"
+    words = sum(count for _, records, more in blocks for _, count in records)
+    assert words > 0
+    check = stdout(cell_with(exercises, "Vérification : chaque message envoyé"))
+    assert "60 messages envoyés, 60 lus : chacun exactement une fois, dans l'ordre de sa partition." in check
+    restart = stdout(cell_with(exercises, "fn flux_kafka"))
+    assert "--- reprise après le batch de" in restart
+    # 20 lines before the stop, 20 while stopped; a batch cut but not completed at the stop is
+    # read again after the restart (its offsets were not checkpointed).
+    summary = re.search(r"40 messages envoyés : (\d+) lus avant l'arrêt, (\d+) après la reprise\. Aucun perdu, aucun en double\.", restart)
+    assert summary and int(summary.group(1)) + int(summary.group(2)) == 40, restart
+    after = restart.split("--- reprise après le batch de")[1]
+    first = re.search(r"^batch .* : (\d+) message\(s\)", after, re.M)
+    assert first and int(first.group(1)) >= 20, "the first batch after the restart reads what came while stopped"
+    assert "Kafka broker stopped" in stdout(cell_with(exercises, 'kafka(&["stop"])'))
+
+
 def student_version(path):
     """The notebook as nbgrader hands it out (solutions replaced by a stub, hidden tests
     removed), run as grading runs it: panics as error outputs (see grading/nbgrader_config.py)."""

@@ -47,7 +47,8 @@
 //!
 //! # Architecture
 //!
-//! As in Spark Streaming: **sources** ([`input`]: socket, queue, directory) feed the **DStream
+//! As in Spark Streaming: **sources** ([`input`]: socket, queue, directory; Kafka with the crate
+//! feature `kafka`, see `kafka`) feed the **DStream
 //! graph** ([`DStream`], one module per operator, pair operations in [`PairDStreamExt`], windows
 //! and state kept across batches); the **scheduler** (a job generator on the context's [`Clock`],
 //! a job thread ticking windows and states then running outputs in declaration order, a

@@ -124,7 +124,7 @@ fn a_missing_topic_or_broker_fails_start_with_what_to_do() {
     let err = ssc.start().unwrap_err();
     assert_eq!(err.kind(), dstream::ErrorKind::Kafka);
     assert!(err.to_string().contains("no topic \"nothing-here\""), "{err}");
-    assert!(err.to_string().contains("create it"), "{err}");
+    assert!(err.to_string().contains("scripts/kafka topic nothing-here"), "says what to do: {err}");
 
     let port = broker.port;
     drop(broker);

@@ -68,7 +68,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let builder = match LineServer::random_from_file(&args.file, args.seed) {
+    let file = std::fs::canonicalize(&args.file).map_or(args.file.clone(), |p| p.display().to_string());
+    let builder = match LineServer::random_from_file(&file, args.seed) {
         Ok(builder) => builder.lines_per_second(args.rate).verbose(!args.quiet),
         Err(e) => {
             eprintln!("kafka-lines: {e}");
@@ -88,7 +89,7 @@ fn main() -> ExitCode {
     };
     println!(
         "Sending random lines of {} to topic {} ({} partitions) on {}, {} per second{}.",
-        args.file,
+        file,
         producer.topic(),
         producer.partitions().len(),
         args.brokers,

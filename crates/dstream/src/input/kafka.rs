@@ -49,9 +49,23 @@ impl Source<KafkaRecord> for KafkaSource {
                 ),
             )
         };
+        if self.topics.is_empty() {
+            return Err(Error::invalid_argument("kafka_direct_stream needs at least one topic to read"));
+        }
         let mut positions = BTreeMap::new();
         for topic in &self.topics {
-            for partition in client.partitions(topic).map_err(unreachable)? {
+            let Some(partitions) = client.partitions(topic).map_err(unreachable)? else {
+                return Err(Error::new(
+                    ErrorKind::Kafka,
+                    format!(
+                        "kafka_direct_stream cannot start: the broker {} has no topic {topic:?}. Create it \
+                         first: `scripts/kafka topic {topic}` in a terminal, or start a producer \
+                         (LineServer::...start_kafka creates its topic).",
+                        self.brokers
+                    ),
+                ));
+            };
+            for partition in partitions {
                 let key = (topic.clone(), partition);
                 let restored = state.restored.as_ref().and_then(|r| r.get(&key)).copied();
                 let position = match (restored, self.options.starting_offsets) {

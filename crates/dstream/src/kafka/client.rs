@@ -80,34 +80,24 @@ impl KafkaClient {
         Error::new(ErrorKind::Kafka, format!("Kafka broker {}: {what}: {message}", self.brokers))
     }
 
-    /// The partitions of `topic`, sorted; an error if the topic does not exist.
-    pub(crate) fn partitions(&mut self, topic: &str) -> Result<Vec<i32>> {
+    /// The partitions of `topic`, sorted; `None` if the topic does not exist.
+    pub(crate) fn partitions(&mut self, topic: &str) -> Result<Option<Vec<i32>>> {
         self.connect()?;
         let client = self.client.as_ref().expect("connected above");
         let topics = match run(&self.runtime, self.timeout, client.list_topics()) {
             Ok(topics) => topics,
             Err(e) => return Err(self.failed("cannot list the topics", e)),
         };
-        match topics.into_iter().find(|t| t.name == topic) {
-            Some(found) => {
-                let mut partitions: Vec<i32> = found.partitions.into_iter().collect();
-                partitions.sort_unstable();
-                Ok(partitions)
-            }
-            None => Err(Error::new(
-                ErrorKind::Kafka,
-                format!(
-                    "Kafka broker {}: there is no topic {topic:?}; create it first (`scripts/kafka topic \
-                     {topic}`, or start a producer, which creates it)",
-                    self.brokers
-                ),
-            )),
-        }
+        Ok(topics.into_iter().find(|t| t.name == topic).map(|found| {
+            let mut partitions: Vec<i32> = found.partitions.into_iter().collect();
+            partitions.sort_unstable();
+            partitions
+        }))
     }
 
     /// Creates `topic` with `partitions` partitions unless it exists; returns its partitions.
     pub(crate) fn ensure_topic(&mut self, topic: &str, partitions: i32) -> Result<Vec<i32>> {
-        if let Ok(existing) = self.partitions(topic) {
+        if let Some(existing) = self.partitions(topic)? {
             return Ok(existing);
         }
         self.connect()?;
@@ -122,7 +112,12 @@ impl KafkaClient {
         if let Err(e) = created {
             return Err(self.failed(&format!("cannot create topic {topic:?}"), e));
         }
-        self.partitions(topic)
+        self.partitions(topic)?.ok_or_else(|| {
+            Error::new(
+                ErrorKind::Kafka,
+                format!("Kafka broker {}: topic {topic:?} was created but is not listed", self.brokers),
+            )
+        })
     }
 
     fn partition(&mut self, topic: &str, partition: i32) -> Result<Arc<PartitionClient>> {
