@@ -280,3 +280,42 @@ fn a_killed_consumer_restarted_from_its_checkpoint_loses_nothing_and_counts_noth
     assert_eq!(resumed.len(), 3);
     assert!(resumed[0] == -1 && resumed[1] > 0 && resumed[2] > resumed[1], "resumed after {resumed:?}");
 }
+
+#[test]
+fn the_producer_keeps_what_the_broker_did_not_take_and_sends_it_when_it_returns() {
+    let mut broker = Broker::start("kafka-producer-outage");
+    let lines: Vec<String> = (0..400).map(|i| format!("line {i:05}")).collect();
+    let producer = LineServer::cycle(lines.clone())
+        .lines_per_second(200)
+        .limit(400)
+        .start_kafka(&broker.address(), "lines")
+        .unwrap();
+    wait_for(30, "some lines sent", || producer.sent_count() >= 100);
+    broker.stop();
+    wait_for(30, "the outage to be seen", || producer.errors().0 >= 1);
+    assert!(producer.sent_count() < 400);
+    broker.restart();
+    assert!(producer.wait_until_sent(std::time::Duration::from_secs(60)), "all sent after the outage");
+    assert_eq!(producer.sent_count(), 400);
+    assert!(producer.errors().1.unwrap().contains(&broker.address()));
+
+    // The topic holds every line, each partition in the order sent (lines whose acknowledgement
+    // was lost in the outage may be there twice, after the first time: "at least once").
+    let ssc = StreamingContext::new(Duration::from_millis(200)).unwrap();
+    let options = KafkaOptions { starting_offsets: StartingOffsets::Earliest, ..KafkaOptions::default() };
+    let batches = collecting_stream(&ssc, &broker, "lines", options);
+    ssc.start().unwrap();
+    wait_for(60, "every line", || total(&batches) >= 400);
+    ssc.stop(Stop::Now).unwrap();
+    let read: Vec<KafkaRecord> = batches.lock().unwrap().concat();
+    for partition in 0..3 {
+        let mut seen = std::collections::HashSet::new();
+        let values: Vec<&str> = read
+            .iter()
+            .filter(|r| r.partition == partition && seen.insert(r.value.as_str()))
+            .map(|r| r.value.as_str())
+            .collect();
+        let sent: Vec<&str> = lines.iter().skip(partition as usize).step_by(3).map(String::as_str).collect();
+        assert_eq!(values, sent, "partition {partition}: every line, in order");
+    }
+}

@@ -39,6 +39,9 @@ struct KafkaState {
 
 impl Source<KafkaRecord> for KafkaSource {
     fn start(&self, _start_time: Time) -> Result<()> {
+        if self.topics.is_empty() {
+            return Err(Error::invalid_argument("kafka_direct_stream needs at least one topic to read"));
+        }
         let mut state = self.lock();
         let mut client = KafkaClient::new(&self.brokers, self.options.request_timeout.to_std())?;
         let unreachable = |e: Error| {
@@ -49,9 +52,6 @@ impl Source<KafkaRecord> for KafkaSource {
                 ),
             )
         };
-        if self.topics.is_empty() {
-            return Err(Error::invalid_argument("kafka_direct_stream needs at least one topic to read"));
-        }
         let mut positions = BTreeMap::new();
         for topic in &self.topics {
             let Some(partitions) = client.partitions(topic).map_err(unreachable)? else {

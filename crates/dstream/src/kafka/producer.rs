@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex};
 const DEFAULT_PARTITIONS: i32 = 3;
 /// At most this many produced records are kept for [`KafkaLineProducer::sent`].
 const SENT_LOG_LIMIT: usize = 1 << 20;
+/// At most this many lines in one produce request (after an outage, the backlog goes in pieces).
+const MAX_LINES_PER_REQUEST: usize = 1000;
 
 /// A background producer appending lines to a Kafka topic at a steady rate, until stopped (or
 /// dropped); made by [`LineServerBuilder::start_kafka`].
@@ -182,8 +184,12 @@ fn produce(
             return;
         }
         for &partition in partitions {
-            let lines: Vec<&String> =
-                pending.iter().filter(|(p, _)| *p == partition).map(|(_, l)| l).collect();
+            let lines: Vec<&String> = pending
+                .iter()
+                .filter(|(p, _)| *p == partition)
+                .map(|(_, l)| l)
+                .take(MAX_LINES_PER_REQUEST)
+                .collect();
             if lines.is_empty() {
                 continue;
             }
@@ -237,12 +243,13 @@ fn acknowledge(
 ) {
     let mut log = shared.log.lock().unwrap_or_else(|e| e.into_inner());
     let acknowledged = offsets.len() as u64;
+    // The acknowledged lines are the partition's first pending ones, in order.
     let mut offsets = offsets.iter();
     pending.retain(|(p, line)| {
         if *p != partition {
             return true;
         }
-        let offset = offsets.next().copied().unwrap_or(-1);
+        let Some(&offset) = offsets.next() else { return true };
         if config.verbose {
             println!(
                 "[kafka {}] {topic}-{partition}@{offset}: {line}",
