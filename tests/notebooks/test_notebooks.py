@@ -2,6 +2,7 @@
 version runs clean and its streaming cells print Spark's layout live; the student version (made
 by nbgrader) fails the answer cells' tests."""
 import re
+import subprocess
 from collections import Counter
 
 import nbformat
@@ -50,7 +51,12 @@ def lab(tree):
 
 @pytest.fixture(scope="module")
 def exercises(tree):
-    return execute(tree / "02-exercices-complementaires.ipynb")
+    try:
+        return execute(tree / "02-exercices-complementaires.ipynb")
+    finally:
+        # The notebook stops the broker it started; this stops it too if the notebook did not
+        # get there, so that no broker outlives the test.
+        subprocess.run([str(tree.parent / "scripts" / "kafka"), "stop"], capture_output=True, timeout=60)
 
 
 def test_teacher_notebooks_run_without_errors_or_panics(lab, exercises):
