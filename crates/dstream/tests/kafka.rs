@@ -319,3 +319,51 @@ fn the_producer_keeps_what_the_broker_did_not_take_and_sends_it_when_it_returns(
         assert_eq!(values, sent, "partition {partition}: every line, in order");
     }
 }
+
+#[test]
+fn keys_timestamps_and_bytes_that_are_not_utf8_come_through_and_are_counted() {
+    use rskafka::client::ClientBuilder;
+    use rskafka::client::partition::{Compression, UnknownTopicHandling};
+    use rskafka::record::Record;
+
+    let broker = Broker::start("kafka-bytes");
+    let timestamp = rskafka::chrono::DateTime::from_timestamp_millis(1_764_000_000_123).unwrap();
+    let record = |key: Option<&[u8]>, value: &[u8]| Record {
+        key: key.map(<[u8]>::to_vec),
+        value: Some(value.to_vec()),
+        headers: Default::default(),
+        timestamp,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let client = ClientBuilder::new(vec![broker.address()]).build().await.unwrap();
+        client.controller_client().unwrap().create_topic("bytes", 1, 1, 5000).await.unwrap();
+        let partition = client.partition_client("bytes", 0, UnknownTopicHandling::Retry).await.unwrap();
+        let records = vec![
+            record(Some(b"k1"), b"spark streaming"),
+            record(None, b"caf\xe9 au lait"),
+            record(Some(b"\xff"), b""),
+        ];
+        partition.produce(records, Compression::NoCompression).await.unwrap();
+    });
+
+    let ssc = StreamingContext::new(Duration::from_millis(200)).unwrap();
+    let options = KafkaOptions { starting_offsets: StartingOffsets::Earliest, ..KafkaOptions::default() };
+    let batches = collecting_stream(&ssc, &broker, "bytes", options);
+    ssc.start().unwrap();
+    wait_for(30, "the 3 records", || total(&batches) >= 3);
+    ssc.stop(Stop::Now).unwrap();
+    let read: Vec<KafkaRecord> = batches.lock().unwrap().concat();
+    let fields: Vec<(i64, Option<&str>, &str, i64)> =
+        read.iter().map(|r| (r.offset, r.key.as_deref(), r.value.as_str(), r.timestamp_ms)).collect();
+    assert_eq!(
+        fields,
+        vec![
+            (0, Some("k1"), "spark streaming", 1_764_000_000_123),
+            (1, None, "caf\u{fffd} au lait", 1_764_000_000_123),
+            (2, Some("\u{fffd}"), "", 1_764_000_000_123),
+        ]
+    );
+    assert_eq!(format!("{:?}", read[0]), r#"bytes-0@0: "k1" => "spark streaming""#);
+    assert_eq!(ssc.receiver_reports()[0].invalid_utf8_lines, 2, "records with bytes that are not UTF-8");
+}
