@@ -26,29 +26,31 @@ require_cargo() {
     || die "cargo is not installed. Install Rust with rustup (https://rustup.rs), then run this again."
 }
 
-# evcxr_jupyter, the Rust kernel for Jupyter, at the pinned version.
-ensure_evcxr() {
+# `cargo install NAME --version VERSION --locked [EXTRA...]` into ~/.cargo/bin, unless that
+# version is there already (both programs below take 15 to 30 minutes to build on 2 cores).
+cargo_install_pinned() {
+  local name="$1" version="$2" what="$3"
+  shift 3
   require_cargo
-  if cargo install --list 2>/dev/null | grep -q "^evcxr_jupyter v$EVCXR_VERSION:"; then
+  if cargo install --list 2>/dev/null | grep -q "^$name v$version:"; then
     return
   fi
-  say "Installing evcxr_jupyter $EVCXR_VERSION, the Rust kernel for Jupyter"
+  say "Installing $name $version, $what"
   echo "    This compiles about 400 crates: 15 to 30 minutes on 2 cores, once per machine."
   echo "    Cargo shows its progress below."
-  cargo install evcxr_jupyter --version "$EVCXR_VERSION" --locked
+  cargo install "$name" --version "$version" --locked "$@"
+}
+
+# evcxr_jupyter, the Rust kernel for Jupyter, at the pinned version.
+ensure_evcxr() {
+  cargo_install_pinned evcxr_jupyter "$EVCXR_VERSION" "the Rust kernel for Jupyter"
 }
 
 # Tansu, a Kafka-protocol broker written in Rust, at the pinned version, with the SQLite storage
 # engine (its default features have no storage that keeps data).
 ensure_tansu() {
-  require_cargo
-  if cargo install --list 2>/dev/null | grep -q "^tansu v$TANSU_VERSION:"; then
-    return
-  fi
-  say "Installing Tansu $TANSU_VERSION, a Kafka-protocol broker, for the Kafka exercise"
-  echo "    This compiles about 400 crates: 12 to 30 minutes on 2 cores, once per machine."
-  echo "    Cargo shows its progress below."
-  cargo install tansu --version "$TANSU_VERSION" --locked --features dynostore,libsql
+  cargo_install_pinned tansu "$TANSU_VERSION" "a Kafka-protocol broker, for the Kafka exercise" \
+    --features dynostore,libsql
 }
 
 # A Python virtual environment with the pinned packages of scripts/requirements.txt.

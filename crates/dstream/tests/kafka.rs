@@ -70,6 +70,19 @@ fn total(batches: &Mutex<Vec<Vec<KafkaRecord>>>) -> usize {
     batches.lock().unwrap().iter().map(Vec::len).sum()
 }
 
+/// Reads `topic` from its start until `n` records are in; returns the stopped context and the
+/// records in the order read.
+fn read_from_start(broker: &Broker, topic: &str, n: usize) -> (StreamingContext, Vec<KafkaRecord>) {
+    let ssc = StreamingContext::new(Duration::from_millis(200)).unwrap();
+    let options = KafkaOptions { starting_offsets: StartingOffsets::Earliest, ..KafkaOptions::default() };
+    let batches = collecting_stream(&ssc, broker, topic, options);
+    ssc.start().unwrap();
+    wait_for(60, &format!("{n} records"), || total(&batches) >= n);
+    ssc.stop(Stop::Now).unwrap();
+    let read = batches.lock().unwrap().concat();
+    (ssc, read)
+}
+
 #[test]
 fn every_record_is_read_exactly_once_in_offset_order_across_batches() {
     let broker = Broker::start("kafka-once");
@@ -301,13 +314,7 @@ fn the_producer_keeps_what_the_broker_did_not_take_and_sends_it_when_it_returns(
 
     // The topic holds every line, each partition in the order sent (lines whose acknowledgement
     // was lost in the outage may be there twice, after the first time: "at least once").
-    let ssc = StreamingContext::new(Duration::from_millis(200)).unwrap();
-    let options = KafkaOptions { starting_offsets: StartingOffsets::Earliest, ..KafkaOptions::default() };
-    let batches = collecting_stream(&ssc, &broker, "lines", options);
-    ssc.start().unwrap();
-    wait_for(60, "every line", || total(&batches) >= 400);
-    ssc.stop(Stop::Now).unwrap();
-    let read: Vec<KafkaRecord> = batches.lock().unwrap().concat();
+    let (_, read) = read_from_start(&broker, "lines", 400);
     for partition in 0..3 {
         let mut seen = std::collections::HashSet::new();
         let values: Vec<&str> = read
@@ -347,13 +354,7 @@ fn keys_timestamps_and_bytes_that_are_not_utf8_come_through_and_are_counted() {
         partition.produce(records, Compression::NoCompression).await.unwrap();
     });
 
-    let ssc = StreamingContext::new(Duration::from_millis(200)).unwrap();
-    let options = KafkaOptions { starting_offsets: StartingOffsets::Earliest, ..KafkaOptions::default() };
-    let batches = collecting_stream(&ssc, &broker, "bytes", options);
-    ssc.start().unwrap();
-    wait_for(30, "the 3 records", || total(&batches) >= 3);
-    ssc.stop(Stop::Now).unwrap();
-    let read: Vec<KafkaRecord> = batches.lock().unwrap().concat();
+    let (ssc, read) = read_from_start(&broker, "bytes", 3);
     let fields: Vec<(i64, Option<&str>, &str, i64)> =
         read.iter().map(|r| (r.offset, r.key.as_deref(), r.value.as_str(), r.timestamp_ms)).collect();
     assert_eq!(
