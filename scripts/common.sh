@@ -26,13 +26,22 @@ require_cargo() {
     || die "cargo is not installed. Install Rust with rustup (https://rustup.rs), then run this again."
 }
 
+# Whether NAME VERSION, installed by `cargo install`, is on the PATH: the binary there, and
+# cargo's record of it beside its folder (CARGO_HOME/.crates.toml). So an install made by another
+# account's cargo (e.g. a machine-wide ~/.cargo/bin on the PATH) is reused too.
+installed_pinned() {
+  local name="$1" version="$2" bin
+  bin="$(command -v "$name" 2>/dev/null)" || return 1
+  grep -q "^\"$name $version " "$(dirname "$bin")/../.crates.toml" 2>/dev/null
+}
+
 # `cargo install NAME --version VERSION --locked [EXTRA...]` into ~/.cargo/bin, unless that
 # version is there already (both programs below take 15 to 30 minutes to build on 2 cores).
 cargo_install_pinned() {
   local name="$1" version="$2" what="$3"
   shift 3
   require_cargo
-  if cargo install --list 2>/dev/null | grep -q "^$name v$version:"; then
+  if installed_pinned "$name" "$version"; then
     return
   fi
   say "Installing $name $version, $what"
@@ -62,7 +71,13 @@ ensure_python() {
     return
   fi
   command -v python3 >/dev/null 2>&1 || die "python3 is not installed; install Python 3.10 or newer."
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
+    || die "python3 is $(python3 --version 2>&1 | cut -d' ' -f2); JupyterLab $(grep -o 'jupyterlab==.*' "$ROOT/scripts/requirements.txt" | cut -d= -f3) needs Python 3.10 or newer."
   say "Installing JupyterLab, nbclient, nbgrader (pinned) in $VENV (about a minute)"
+  # An environment left by an older Python (or an interrupted run) is made again.
+  if [ -x "$VENV/bin/python" ] && ! "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
+    rm -rf "$VENV"
+  fi
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || die "cannot create a virtual environment (Debian: apt-get install python3-venv)"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/scripts/requirements.txt"
   echo "$want" > "$VENV/.requirements.sha256"
@@ -98,6 +113,16 @@ ensure_browser() {
   if [ ! -d "$ROOT/tests/browser/node_modules/playwright-core" ]; then
     say "Installing playwright-core for the browser test"
     (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --silent)
+  fi
+}
+
+# bubblewrap, the sandbox each graded notebook runs in (grading/sandbox.py). Installed when we
+# can (as root); otherwise grading stops and says how to install it.
+ensure_bubblewrap() {
+  command -v bwrap >/dev/null 2>&1 && return
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "Installing bubblewrap, the sandbox that graded notebooks run in"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null
   fi
 }
 

@@ -3,6 +3,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,14 +17,22 @@ COURSE = Path(os.environ["TP_COURSE_DIR"])
 ASSIGNMENT = "tp-streaming"
 NOTEBOOKS = ["01-tp-spark-streaming.ipynb", "02-exercices-complementaires.ipynb"]
 # A whole submission (two notebooks) gets this long before it is stopped and reported.
-SUBMISSION_TIMEOUT = 15 * 60
+SUBMISSION_TIMEOUT = 30 * 60
+# The grading copy of evcxr's compilation cache, made in the sandbox (see grading/sandbox.py).
+GRADING_CACHE = Path(os.environ["LAB_HOME"]) / "grading" / "evcxr-cache"
+# The notebooks' `:dep` cells, as graded runs load them: warmed in the sandbox before a batch.
+WARM_CELLS = [
+    f':dep dstream = {{ path = "{ROOT}/crates/dstream" }}',
+    f':clear\n:opt 0\n:dep dstream = {{ path = "{ROOT}/crates/dstream", features = ["kafka"] }}',
+]
 
 
-def nbgrader(*args, timeout=None):
+def nbgrader(*args, timeout=None, env=None):
     """Runs the nbgrader command in the course folder; returns (exit code, output)."""
     try:
         done = subprocess.run(
-            ["nbgrader", *args], cwd=COURSE, capture_output=True, text=True, timeout=timeout
+            ["nbgrader", *args], cwd=COURSE, capture_output=True, text=True, timeout=timeout,
+            env={**os.environ, **(env or {})},
         )
         return done.returncode, done.stdout + done.stderr
     except subprocess.TimeoutExpired as e:
@@ -64,6 +73,84 @@ def check_notebook(path):
     return None
 
 
+def prepare_sandbox(unsafe):
+    """The environment of the nbgrader runs: the sandbox checked and its compilation cache warmed,
+    or, with --unsafe-no-sandbox, a warning and no sandbox."""
+    if unsafe:
+        print(
+            "WARNING: --unsafe-no-sandbox: the students' code runs as you, with your files (the "
+            "gradebook, the solutions, the other students' work) and your network within reach.",
+            file=sys.stderr,
+        )
+        return {"TP_GRADING_SANDBOX": "off"}
+    sys.path.insert(0, str(ROOT / "grading"))
+    import sandbox
+
+    try:
+        box = sandbox.Sandbox(os.environ["LAB_HOME"], os.environ["VENV"], GRADING_CACHE)
+        start = time.time()
+        box.warm(WARM_CELLS)
+    except sandbox.SandboxError as e:
+        sys.exit(f"error: {e}")
+    print(f"Sandbox ready (bubblewrap; compilation cache warmed in {time.time() - start:.0f} s).")
+    return {"TP_GRADING_SANDBOX": "on", "TP_GRADING_CACHE": str(GRADING_CACHE)}
+
+
+def gradebook_snapshot():
+    """What a batch of autograding must not change: each source cell (checksum, source, locked)
+    and graded cell (points) of the assignment, and every student's manual scores."""
+    from nbgrader.api import Grade, GradeCell, Gradebook, SourceCell
+
+    path = COURSE / "gradebook.db"
+    if not path.exists():
+        return {}
+    with Gradebook(f"sqlite:///{path}") as gb:
+        snapshot = {}
+        for cell in gb.db.query(SourceCell).all():
+            snapshot[("source cell", cell.notebook.name, cell.name)] = (cell.checksum, cell.source, cell.locked)
+        for cell in gb.db.query(GradeCell).all():
+            snapshot[("points", cell.notebook.name, cell.name)] = cell.max_score
+        for grade in gb.db.query(Grade).all():
+            notebook = grade.notebook
+            key = ("manual score", notebook.assignment.student.id, notebook.name, grade.name)
+            snapshot[key] = (grade.manual_score, grade.extra_credit)
+        return snapshot
+
+
+def changes(before, after, cleared):
+    """What changed between two snapshots, except the grades of `cleared` students."""
+    found = []
+    for key, value in before.items():
+        if key[0] == "manual score" and key[1] in cleared:
+            continue
+        if key not in after:
+            found.append(f"{' '.join(key)}: removed")
+        elif after[key] != value:
+            found.append(f"{' '.join(key)}: changed")
+    return found
+
+
+def clear_grades(student):
+    """Removes a submission whose grading failed from the gradebook: the table says FAILED, and
+    the exported CSV then lists 0 with no timestamp (not a partial score)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{COURSE / 'gradebook.db'}") as gb:
+        try:
+            gb.remove_submission(ASSIGNMENT, student)
+        except MissingEntry:
+            pass
+
+
+def failure_reason(out, seconds):
+    """One line for the table from a failed nbgrader run's output."""
+    sandbox_errors = re.findall(r"SandboxError: (.*)", out)
+    if sandbox_errors:
+        return f"FAILED after {seconds:.0f} s: {sandbox_errors[-1][:600]}"
+    last = "\n".join(line for line in out.splitlines() if "ERROR" in line or "Error" in line)[-1500:]
+    return f"FAILED after {seconds:.0f} s: {last or out[-1500:]}"
+
+
 def autograde(args):
     returned = Path(args.folder).resolve()
     if not returned.is_dir():
@@ -73,7 +160,9 @@ def autograde(args):
     students = sorted(p for p in returned.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not students:
         sys.exit(f"{returned} holds no student folder (expected <student>/01-tp-spark-streaming.ipynb ...)")
-    results = []
+    env = prepare_sandbox(args.unsafe_no_sandbox)
+    before = gradebook_snapshot()
+    results, cleared = [], set()
     for folder in students:
         student = folder.name
         missing, unreadable, found = [], [], []
@@ -102,13 +191,15 @@ def autograde(args):
         shutil.copytree(COURSE / "release" / ASSIGNMENT / "donnees", submitted / "donnees")
         (submitted / "timestamp.txt").write_text(datetime.datetime.now().isoformat(sep=" "))
         start = time.time()
-        code, out = nbgrader("autograde", ASSIGNMENT, "--student", student, "--force", timeout=SUBMISSION_TIMEOUT)
+        code, out = nbgrader("autograde", ASSIGNMENT, "--student", student, "--force", timeout=SUBMISSION_TIMEOUT, env=env)
         seconds = time.time() - start
         if code != 0:
-            last = "\n".join(line for line in out.splitlines() if "ERROR" in line or "Error" in line)[-1500:]
-            results.append((student, None, f"FAILED after {seconds:.0f} s: {last or out[-1500:]}"))
+            clear_grades(student)
+            cleared.add(student)
+            results.append((student, None, failure_reason(out, seconds) + " No grade is recorded (0 in the CSV) until it is graded again."))
             continue
         results.append((student, score(student), f"graded in {seconds:.0f} s" + "".join("; " + m for m in missing)))
+    altered = changes(before, gradebook_snapshot(), cleared)
     print()
     print(f"{'student':<24} {'score':>9}  notes")
     for student, points, note in results:
@@ -116,7 +207,13 @@ def autograde(args):
         print(f"{student:<24} {shown:>9}  {note}")
     print()
     print("Scores are the automatic ones; grade Q4-Q6 by hand in the formgrader (scripts/lab, Nbgrader menu).")
-    if any(points is None for _, points, _ in results):
+    if altered:
+        print()
+        print("ALERT: this batch changed the gradebook where grading never writes (test cells, points or")
+        print("manual scores); check these, and restore the gradebook from a backup if they were not yours:")
+        for line in altered[:50]:
+            print("   ", line)
+    if altered or any(points is None for _, points, _ in results):
         sys.exit(2)
 
 
@@ -153,6 +250,10 @@ def main():
     sub.add_parser("release", help="make the student version to hand out").set_defaults(run=release)
     p = sub.add_parser("autograde", help="grade a folder of returned notebooks, one folder per student")
     p.add_argument("folder")
+    p.add_argument(
+        "--unsafe-no-sandbox", action="store_true",
+        help="run the students' code without the sandbox (as you, with your files and network)",
+    )
     p.set_defaults(run=autograde)
     p = sub.add_parser("export", help="write the grade book as CSV")
     p.add_argument("file", nargs="?", default="grades.csv")

@@ -1,16 +1,25 @@
 """Grading with nbgrader through `scripts/grade`, on synthetic submissions made from the
 student version: each must get its exact score, or be rejected with a clear message, without
-stopping the others. Then the formgrader shows a submission's written answers in a browser."""
+stopping the others. Hostile submissions (tests/notebooks/attacks.py) are graded in the same
+batch: they change no grade, read no solution, write none of the grader's files, reach no local
+service, leave no process behind, and fool no test cell. Then the formgrader shows a
+submission's written answers in a browser."""
 import csv
+import hashlib
 import json
 import os
+import socket
 import subprocess
+import threading
 from pathlib import Path
 
+import attacks
 import nbformat
 import pytest
 from conftest import ROOT
 from test_browser import BROWSER, free_port, start_lab
+
+LAB_HOME = Path(os.environ.get("TP_LAB_HOME", Path.home() / ".local/share/tp-spark-streaming"))
 
 NOTEBOOKS = ["01-tp-spark-streaming.ipynb", "02-exercices-complementaires.ipynb"]
 
@@ -67,6 +76,9 @@ def course(tmp_path_factory):
                 c.source = 'println!("Tests de la question 3 réussis.");'
 
     returned = base / "returned"
+    listener = Listener()
+    paths = grader_paths(course, returned)
+    fingerprints = fingerprint(paths["grader_files"], paths["grader_dirs"])
     submissions = {
         # student: (notebook 01, notebook 02 or None)
         "alice": (student_copy(course, NOTEBOOKS[0], correct), student_copy(course, NOTEBOOKS[1], correct)),
@@ -82,6 +94,18 @@ def course(tmp_path_factory):
                 "// BEGIN SOLUTION", '    for i in 0..20_000 { println!("bavard {i}"); }\n    // BEGIN SOLUTION')}),
             None,
         ),
+        # Hostile submissions, graded after alice (whose grades mallory tries to change) and
+        # before victor and walter (whose returned notebook and hidden tests mallory attacks).
+        "mallory": (student_copy(course, NOTEBOOKS[0], edit=attacks.mallory(paths, listener.port)),
+                    student_copy(course, NOTEBOOKS[1], edit=attacks.mallory(paths, listener.port))),
+        "oscar": (student_copy(course, NOTEBOOKS[0], attacks.silent_asserts()), student_copy(course, NOTEBOOKS[1], attacks.silent_asserts())),
+        "peggy": (student_copy(course, NOTEBOOKS[0], edit=attacks.silent_panics), student_copy(course, NOTEBOOKS[1], edit=attacks.silent_panics)),
+        "quentin": (student_copy(course, NOTEBOOKS[0], correct, edit=attacks.foreign_deps),
+                    student_copy(course, NOTEBOOKS[1], correct, edit=attacks.foreign_deps)),
+        "sybil": (student_copy(course, NOTEBOOKS[0], correct, edit=attacks.memory_hog), student_copy(course, NOTEBOOKS[1], correct)),
+        "trent": (student_copy(course, NOTEBOOKS[0], right), student_copy(course, NOTEBOOKS[1], right, edit=attacks.kill_everything)),
+        "victor": (student_copy(course, NOTEBOOKS[0], correct), student_copy(course, NOTEBOOKS[1], correct)),
+        "walter": (student_copy(course, NOTEBOOKS[0], {"q3-reponse": attacks.Q3_WITHOUT_EMPTY_CASE}), student_copy(course, NOTEBOOKS[1], right)),
     }
     for student, (first, second) in submissions.items():
         (returned / student).mkdir(parents=True)
@@ -91,12 +115,84 @@ def course(tmp_path_factory):
     (returned / "heidi").mkdir()
     (returned / "heidi" / NOTEBOOKS[0]).write_text('{"cells": [ this is not JSON')
 
-    autograde = grade(course, "autograde", str(returned))
+    victim = (returned / "victor" / NOTEBOOKS[0]).read_bytes()
+    with listener:
+        autograde = grade(course, "autograde", str(returned))
     export = grade(course, "export", str(base / "grades.csv"))
     assert export.returncode == 0, export.stdout + export.stderr
     with open(base / "grades.csv") as f:
-        scores = {row["student_id"]: (float(row["score"]), float(row["max_score"])) for row in csv.DictReader(f)}
-    return course, autograde, scores
+        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    scores = {s: (float(r["score"]), float(r["max_score"])) for s, r in rows.items() if r["timestamp"]}
+    after = {
+        "fingerprints": fingerprint(paths["grader_files"], paths["grader_dirs"]) == fingerprints,
+        "victim": (returned / "victor" / NOTEBOOKS[0]).read_bytes() == victim,
+        "connections": listener.connections,
+        "left_behind": left_behind(),
+        "rows": rows,
+    }
+    return course, autograde, scores, after
+
+
+class Listener:
+    """A local service (like JupyterLab or the broker) that counts who connects to it."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+
+    def __enter__(self):
+        def serve():
+            while True:
+                try:
+                    conn, _ = self.sock.accept()
+                except OSError:
+                    return
+                self.connections += 1
+                conn.close()
+
+        threading.Thread(target=serve, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.sock.close()
+
+
+def grader_paths(course, returned):
+    """What a graded cell must neither read nor write."""
+    home = Path.home()
+    return {
+        "root": ROOT,
+        "course": course,
+        "returned": returned,
+        "grader_files": [
+            ROOT / "crates" / "dstream" / "src" / "lib.rs",
+            ROOT / "grading" / "nbgrader_config.py",
+            ROOT / "grading" / "sandbox.py",
+            ROOT / "scripts" / "lib" / "grade.py",
+            LAB_HOME / "venv" / "bin" / "activate",
+            LAB_HOME / "evcxr" / "init.evcxr",
+            home / ".local" / "share" / "jupyter" / "kernels" / "rust" / "kernel.json",
+        ],
+        "grader_dirs": [LAB_HOME / "grading" / "evcxr-cache" / "evcxr", home / ".cache" / "evcxr", ROOT / "crates" / "dstream" / "src"],
+    }
+
+
+def fingerprint(files, dirs):
+    """The grader's files' contents, and whether the attack's file is in any of its folders
+    (the folders themselves change: grading warms the compilation caches)."""
+    return (
+        {str(f): hashlib.sha256(f.read_bytes()).hexdigest() if f.exists() else None for f in files},
+        [str(d) for d in dirs if (d / "pirate.txt").exists()],
+    )
+
+
+def left_behind():
+    """Processes an attack started that are still running."""
+    out = subprocess.run(["ps", "-e", "-o", "pid=,args="], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if any(f"sleep {mark}" in line for mark in attacks.LEFT_BEHIND)]
 
 
 EXPECTED = {
@@ -109,18 +205,25 @@ EXPECTED = {
     "grace": 0,  # edited the locked Q3 tests to always pass: nbgrader restores them, they fail
     "ivan": 3,  # deleted the Q3 test cell: nbgrader adds it back, and the answer passes it
     "judy": 3,  # floods the output, but answers right
+    "mallory": 0,  # attacks the gradebook, the files, the network: answers left empty
+    "oscar": 0,  # wrong answers, with assert!, assert_eq!, assert_ne! shadowed by empty macros
+    "peggy": 0,  # answers left todo!(), panics kept silent (own hook, :preserve_vars_on_panic 1)
+    "quentin": 12,  # right answers; its own crate in the teacher's :dep cell and in a :dep of its own
+    "sybil": 12,  # right answers; a cell asks for 3 GiB at once
+    "victor": 12,  # right answers; mallory tried to overwrite the returned notebook
+    "walter": 9,  # Q3 fails a hidden test (that mallory tried to replace); exercises right
 }
 
 
 def test_each_submission_gets_its_exact_score(course):
-    _, autograde, scores = course
+    _, autograde, scores, _ = course
     for student, points in EXPECTED.items():
         assert student in scores, f"{student} graded: {autograde.stdout[-3000:]}"
         assert scores[student] == (points, 17), f"{student}: {scores[student]}"
 
 
 def test_a_notebook_that_is_not_json_is_rejected_by_name_without_stopping_the_others(course):
-    _, autograde, scores = course
+    _, autograde, scores, _ = course
     assert autograde.returncode == 2, "the teacher is told that a submission was rejected"
     line = next(l for l in autograde.stdout.splitlines() if l.startswith("heidi"))
     assert "REJECTED" in line and "01-tp-spark-streaming.ipynb" in line and "not valid JSON" in line
@@ -128,8 +231,70 @@ def test_a_notebook_that_is_not_json_is_rejected_by_name_without_stopping_the_ot
     assert len(scores) == len(EXPECTED)
 
 
+def graded(course_dir, student, name):
+    return nbformat.read(course_dir / "autograded" / student / "tp-streaming" / name, as_version=4)
+
+
+def all_output_text(nb):
+    return json.dumps([c.get("outputs", []) for c in nb.cells], ensure_ascii=False)
+
+
+def test_attacks_change_no_grade_read_no_solution_and_write_no_file_of_the_grader(course):
+    course_dir, autograde, scores, after = course
+    assert "ALERT" not in autograde.stdout, autograde.stdout[-3000:]
+    assert after["fingerprints"], "the grader's files and folders are unchanged"
+    assert after["victim"], "victor's returned notebook is unchanged"
+    assert scores["alice"] == (12, 17) and scores["victor"] == (12, 17), "the victims keep their scores"
+    for name in NOTEBOOKS:
+        text = all_output_text(graded(course_dir, "mallory", name))
+        assert "illisible" in text and "LU /" not in text, "the gradebook and the teacher's notebooks are not there"
+        assert not any(marker in text for marker in [*attacks.SOLUTION_MARKERS, attacks.HIDDEN_TESTS_MARKER])
+        assert "BASE MODIFIEE" not in text
+        assert "Read-only file system" in text or "No such file" in text
+
+
+def test_attacks_reach_no_local_service_and_leave_no_process(course):
+    course_dir, _, _, after = course
+    assert after["connections"] == 0, "the local service saw no connection from a graded notebook"
+    assert "Connection refused" in all_output_text(graded(course_dir, "mallory", NOTEBOOKS[0]))
+    assert after["left_behind"] == []
+
+
+def test_shadowed_asserts_silent_panics_and_foreign_deps_fool_no_test(course):
+    course_dir, _, scores, _ = course
+    assert scores["oscar"] == scores["peggy"] == (0, 17)
+    for name in NOTEBOOKS:
+        quentin = graded(course_dir, "quentin", name)
+        assert "CRATE PIRATE" not in all_output_text(quentin) and "BUILD PIRATE" not in all_output_text(quentin)
+        deps = [c.source for c in quentin.cells if ":dep" in c.source]
+        assert any(str(ROOT / "crates" / "dstream") in d for d in deps), "the teacher's :dep cell is back"
+        assert all("/tmp/faux" not in line or line.startswith("// [correction]") for d in deps for line in d.split("\n") if ":dep" in line)
+    peggy = graded(course_dir, "peggy", NOTEBOOKS[0])
+    q3 = next(c for c in peggy.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q3-tests")
+    assert any(o.output_type == "error" for o in q3.outputs), "the swallowed panic is an error"
+
+
+def test_a_3_gib_cell_gets_a_clear_error_and_the_rest_is_graded(course):
+    course_dir, _, scores, _ = course
+    sybil = graded(course_dir, "sybil", NOTEBOOKS[0])
+    hog = next(c for c in sybil.cells if "3 Gio d'un coup" in c.source)
+    errors = [o for o in hog.outputs if o.output_type == "error"]
+    assert errors and "3.0 Gio" in errors[0].evalue and "limité à 2 Gio" in errors[0].evalue, errors
+    assert scores["sybil"] == (12, 17)
+
+
+def test_a_submission_that_kills_its_kernel_fails_alone_and_records_no_partial_score(course):
+    _, autograde, scores, after = course
+    line = next(l for l in autograde.stdout.splitlines() if l.startswith("trent"))
+    assert "FAILED" in line and "No grade is recorded" in line, line
+    assert "trent" not in scores
+    row = after["rows"]["trent"]
+    assert row["timestamp"] == "" and float(row["score"]) == 0, "the CSV agrees with the table: no grade"
+    assert scores["victor"] == (12, 17), "the batch went on"
+
+
 def test_floods_are_cut_and_endless_loops_interrupted(course):
-    course_dir, _, _ = course
+    course_dir, _, _, _ = course
     judy = nbformat.read(course_dir / "autograded" / "judy" / "tp-streaming" / NOTEBOOKS[0], as_version=4)
     answer = next(c for c in judy.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q3-tests")
     printed = sum(o.get("text", "").count("bavard") for o in answer.outputs)
@@ -140,17 +305,19 @@ def test_floods_are_cut_and_endless_loops_interrupted(course):
 
 
 def test_feedback_is_written_for_each_graded_student(course):
-    course_dir, _, _ = course
+    course_dir, _, _, _ = course
     out = grade(course_dir, "feedback")
     assert out.returncode == 0, out.stdout + out.stderr
     for student in EXPECTED:
         page = course_dir / "feedback" / student / "tp-streaming" / "01-tp-spark-streaming.html"
         assert page.is_file(), student
     assert "Question 3" in (course_dir / "feedback" / "alice" / "tp-streaming" / "01-tp-spark-streaming.html").read_text()
+    page = (course_dir / "feedback" / "mallory" / "tp-streaming" / "01-tp-spark-streaming.html").read_text()
+    assert not any(marker in page for marker in attacks.SOLUTION_MARKERS), "no solution in the feedback"
 
 
 def test_formgrader_shows_the_written_answers_for_manual_grading(course, tmp_path):
-    course_dir, _, _ = course
+    course_dir, _, _, _ = course
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
