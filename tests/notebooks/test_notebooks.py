@@ -193,3 +193,36 @@ def test_answer_tests_fail_on_the_student_version(tmp_path, name):
         errors = [o for o in cell.outputs if o.get("output_type") == "error"]
         assert errors, f"the test cell {cell.metadata['nbgrader']['grade_id']} should fail with an error"
         assert "réussis" not in stdout(cell)
+
+
+def test_running_the_lab_again_from_section_3_while_its_stream_still_runs(tmp_path):
+    """A student starts the stream in a cell of its own (as `ssc.start()` in PySpark), watches
+    it, then runs sections 3 to 6 again, as the notebook says. The first context, whose
+    variables were replaced, stops by itself and hands the server's only connection to the new
+    one; the new run's counts are exactly what the server sent it. A cell other than the one
+    that started the stream finds it with `StreamingContext::get_active()`."""
+    notebooks = make_tree(tmp_path)
+    path = notebooks / "01-tp-spark-streaming.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    take = lambda text: nbformat.from_dict(cell_with(nb, text))
+    section_3_to_5 = [take("StreamingContext::new(Duration::from_secs(5))"), take("socket_text_stream"), take("flat_map")]
+    new = nbformat.v4.new_code_cell
+    nb.cells = [
+        take(":dep dstream"), take("use dstream::prelude::*;"), take("TcpListener::bind"),
+        *section_3_to_5,
+        new("counts.pprint();\nssc.start()?;"),
+        new("std::thread::sleep(std::time::Duration::from_secs(7));"),
+        new('{\n    let actif = StreamingContext::get_active();\n    println!("contexte actif retrouvé : {}", actif.is_some_and(|c| c.same_context(&ssc)));\n}'),
+        *[nbformat.v4.new_code_cell(c.source) for c in section_3_to_5],
+        new('println!("encore actif : {}", StreamingContext::get_active().is_some());'),
+        take("counts.pprint();"), take("Ce que le serveur a envoyé"),
+    ]
+    nbformat.write(nb, path)
+    ran = execute(path)
+    for cell in ran.cells:
+        assert not problems(cell), f"{cell.source[:80]!r}: {problems(cell)}"
+    assert "contexte actif retrouvé : true" in stdout(ran.cells[8])
+    assert "encore actif : false" in stdout(ran.cells[12]), "the first context stopped with its last variable"
+    blocks = pprint_blocks(stdout(ran.cells[13]))
+    assert sum(1 for _, records, _ in blocks if records) >= 4, "the new run receives the server's sentences"
+    assert "Les comptes correspondent aux phrases envoyées." in stdout(ran.cells[14])

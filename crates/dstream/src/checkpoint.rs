@@ -99,6 +99,76 @@ pub(crate) fn write(dir: &Path, snapshot: &Snapshot) -> Result<()> {
     Ok(())
 }
 
+/// A running context's claim on its checkpoint directory: the file `.lock` holding the owner's
+/// process id, created when the context starts and removed when it stops. Two streams writing
+/// the same checkpoints would overwrite each other's files, and a recovery would silently take
+/// the other's state; the second one is refused instead. A lock left by a process that no longer
+/// runs (a crash) is taken over.
+pub(crate) struct DirLock {
+    path: PathBuf,
+    owner: String,
+}
+
+impl DirLock {
+    pub(crate) fn acquire(dir: &Path) -> Result<DirLock> {
+        use std::io::Write;
+        let path = dir.join(".lock");
+        let pid = std::process::id();
+        let owner = format!(
+            "{pid} {}\n",
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos()
+        );
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut file) => {
+                    file.write_all(owner.as_bytes())
+                        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+                    return Ok(DirLock { path, owner });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let held = std::fs::read_to_string(&path).unwrap_or_default();
+                    let holder: Option<u32> = held.split_whitespace().next().and_then(|p| p.parse().ok());
+                    let alive = holder.is_some_and(|p| p == pid || Path::new(&format!("/proc/{p}")).exists());
+                    if !alive {
+                        let _ = std::fs::remove_file(&path); // left by a process that is gone
+                        continue;
+                    }
+                    let who = match holder {
+                        Some(p) if p == pid => "another StreamingContext of this program".to_string(),
+                        Some(p) => format!("another running program (process {p})"),
+                        None => "another program".to_string(),
+                    };
+                    return Err(Error::new(
+                        ErrorKind::Checkpoint,
+                        format!(
+                            "the checkpoint directory {} is in use by {who}: two streams writing the \
+                             same checkpoints would overwrite each other's. Stop the other one \
+                             first, or give this stream a directory of its own. (If no such stream \
+                             runs, delete {}.)",
+                            dir.display(),
+                            path.display()
+                        ),
+                    ));
+                }
+                Err(e) => return Err(Error::io(format!("cannot create {}", path.display()), e)),
+            }
+        }
+        Err(Error::new(
+            ErrorKind::Checkpoint,
+            format!("cannot take {}: it keeps reappearing", path.display()),
+        ))
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        // Only ours: a lock taken over after we were thought gone belongs to someone else.
+        if std::fs::read_to_string(&self.path).is_ok_and(|held| held == self.owner) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
 /// The checkpoint files of `dir`, newest first.
 fn list(dir: &Path) -> Result<Vec<(i64, PathBuf)>> {
     let entries = match std::fs::read_dir(dir) {

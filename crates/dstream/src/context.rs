@@ -7,8 +7,8 @@ use crate::scheduler::graph::{DStreamGraph, InputSource, OutputOp, StatefulOp};
 use crate::scheduler::{self, BatchInfo, Runtime};
 use crate::time::{Duration, Time};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 
 /// Where a [`StreamingContext`] is in its life (Spark's `StreamingContextState`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,7 +28,9 @@ pub enum Stop {
     /// dropped (Spark's default, `stopGraceFully=False`).
     Now,
     /// Stop the sources, then process every line already received before stopping, waiting at
-    /// most ten batch intervals (Spark's `stopGraceFully=True`).
+    /// most ten batch intervals (Spark's `stopGraceFully=True`; see
+    /// [`StreamingContext::set_graceful_stop_timeout`]). If that is not enough, `stop` says how
+    /// many records were left unprocessed.
     Gracefully,
 }
 
@@ -42,7 +44,14 @@ pub enum Stop {
 /// Batch times are multiples of the batch interval since the Unix epoch; the first batch is the
 /// first such multiple after `start()` (Spark's rule).
 ///
-/// Handles are cheap to clone and share the same context.
+/// Handles are cheap to clone and share the same context. **Dropping the last handle stops
+/// the context** (as [`stop(Stop::Now)`](StreamingContext::stop) would) and frees it: the
+/// streams of a context ([`DStream`](crate::DStream)) count as handles too. In a notebook, the
+/// context of a cell that is run again (`let ssc = StreamingContext::new(...)` and the cells that
+/// declare its streams) therefore stops instead of running on unreachable, holding its server's
+/// connection. A closure given to the context itself (an output operation, a listener) that
+/// captures a handle keeps it alive until it is stopped; [`get_active`](StreamingContext::get_active)
+/// finds such a context again.
 ///
 /// [`socket_text_stream`]: StreamingContext::socket_text_stream
 /// [`queue_stream`]: StreamingContext::queue_stream
@@ -76,7 +85,22 @@ pub enum Stop {
 /// ```
 #[derive(Clone)]
 pub struct StreamingContext {
-    shared: Arc<ContextShared>,
+    handle: Arc<Handle>,
+}
+
+/// A user's hold on a context, shared by all its [`StreamingContext`]s and [`DStream`]s; the
+/// graph's own references (a node's parents, the threads) do not hold one. When the last one
+/// goes, the context is stopped and its graph let go of.
+///
+/// [`DStream`]: crate::DStream
+pub(crate) struct Handle {
+    ctx: Arc<ContextShared>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        scheduler::release(&self.ctx);
+    }
 }
 
 /// What every handle of a context, and every DStream of it, shares.
@@ -88,6 +112,12 @@ pub(crate) struct ContextShared {
     zero_time: AtomicI64,
     state: Mutex<State>,
     changed: Condvar,
+    /// The users' handle, while any exists (see [`Handle`]).
+    handle: Mutex<Weak<Handle>>,
+    /// Records cut into batches, and records of the batches completed: what a stop left
+    /// unprocessed is the difference (plus what the sources still hold).
+    pub(crate) records_cut: AtomicU64,
+    pub(crate) records_done: AtomicU64,
 }
 
 pub(crate) struct State {
@@ -106,6 +136,17 @@ pub(crate) struct State {
     /// Write a checkpoint every this many batches.
     pub(crate) checkpoint_every: usize,
     pub(crate) listeners: Vec<Listener>,
+    /// While active with a checkpoint directory: our claim on it.
+    pub(crate) checkpoint_lock: Option<crate::checkpoint::DirLock>,
+    /// Backpressure on (see `set_backpressure`), and the rate receivers start at.
+    pub(crate) backpressure: bool,
+    pub(crate) backpressure_initial_rate: Option<f64>,
+    /// How long a graceful stop waits, if set (default: ten batch intervals).
+    pub(crate) graceful_stop_timeout: Option<Duration>,
+    /// What the stop left unprocessed (records).
+    pub(crate) unprocessed: u64,
+    /// A graceful stop that ran out of time, reported by `stop`.
+    pub(crate) stop_shortfall: Option<Error>,
 }
 
 /// A function called after each batch with its [`BatchInfo`].
@@ -117,7 +158,7 @@ pub(crate) const HISTORY_LIMIT: usize = 1000;
 impl std::fmt::Debug for StreamingContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StreamingContext")
-            .field("batch_interval", &self.shared.batch_interval)
+            .field("batch_interval", &self.shared().batch_interval)
             .field("state", &self.state())
             .finish_non_exhaustive()
     }
@@ -147,61 +188,126 @@ impl StreamingContext {
             )));
         }
         let parallelism = std::thread::available_parallelism().map_or(1, usize::from);
-        Ok(StreamingContext {
-            shared: Arc::new(ContextShared {
-                batch_interval,
-                clock,
-                parallelism: AtomicUsize::new(parallelism),
-                zero_time: AtomicI64::new(i64::MIN),
-                state: Mutex::new(State {
-                    phase: ContextState::Initialized,
-                    graph: DStreamGraph::default(),
-                    declaration_errors: Vec::new(),
-                    stream_error: None,
-                    checkpoint_dir: None,
-                    last_completed: None,
-                    history: Default::default(),
-                    runtime: None,
-                    resume: None,
-                    checkpoint_every: 1,
-                    listeners: Vec::new(),
-                }),
-                changed: Condvar::new(),
+        let shared = Arc::new(ContextShared {
+            batch_interval,
+            clock,
+            parallelism: AtomicUsize::new(parallelism),
+            zero_time: AtomicI64::new(i64::MIN),
+            state: Mutex::new(State {
+                phase: ContextState::Initialized,
+                graph: DStreamGraph::default(),
+                declaration_errors: Vec::new(),
+                stream_error: None,
+                checkpoint_dir: None,
+                last_completed: None,
+                history: Default::default(),
+                runtime: None,
+                resume: None,
+                checkpoint_every: 1,
+                listeners: Vec::new(),
+                checkpoint_lock: None,
+                backpressure: false,
+                backpressure_initial_rate: None,
+                graceful_stop_timeout: None,
+                unprocessed: 0,
+                stop_shortfall: None,
             }),
-        })
+            changed: Condvar::new(),
+            handle: Mutex::new(Weak::new()),
+            records_cut: AtomicU64::new(0),
+            records_done: AtomicU64::new(0),
+        });
+        Ok(StreamingContext::from_shared(&shared))
     }
 
-    pub(crate) fn from_shared(shared: Arc<ContextShared>) -> Self {
-        StreamingContext { shared }
+    /// The active context of this process, if one is started and not stopped (Spark's
+    /// `StreamingContext.getActive()`); the most recently started one if there are several.
+    ///
+    /// In a notebook, this finds a context started by an earlier cell even when no variable
+    /// holds it any more, for instance to stop it.
+    ///
+    /// (The examples run as programs of their own, `standalone_crate`: they look at the whole
+    /// process.)
+    ///
+    /// ```standalone_crate
+    /// use dstream::{Duration, Stop, StreamingContext};
+    /// let ssc = StreamingContext::new(Duration::from_secs(1))?;
+    /// ssc.queue_stream(vec![vec![1]], true, None).foreach_rdd(|_| {});
+    /// ssc.start()?;
+    /// let active = StreamingContext::get_active().expect("started above");
+    /// assert_eq!(active.batch_interval(), Duration::from_secs(1));
+    /// active.stop(Stop::Now)?;
+    /// assert!(StreamingContext::get_active().is_none());
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
+    pub fn get_active() -> Option<StreamingContext> {
+        crate::active::latest()
+    }
+
+    /// The active context if there is one, else the one `create` makes (Spark's
+    /// `StreamingContext.getActiveOrCreate`): running a notebook cell again reuses the stream
+    /// it started instead of starting a second one.
+    ///
+    /// ```standalone_crate
+    /// use dstream::{Duration, Stop, StreamingContext};
+    /// let make = || -> dstream::Result<StreamingContext> {
+    ///     let ssc = StreamingContext::new(Duration::from_secs(1))?;
+    ///     ssc.queue_stream(vec![vec![1]], true, None).foreach_rdd(|_| {});
+    ///     ssc.start()?;
+    ///     Ok(ssc)
+    /// };
+    /// let first = StreamingContext::get_active_or_create(make)?;
+    /// let again = StreamingContext::get_active_or_create(make)?; // the same, still running
+    /// assert!(again.same_context(&first));
+    /// first.stop(Stop::Now)?;
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
+    pub fn get_active_or_create(
+        create: impl FnOnce() -> Result<StreamingContext>,
+    ) -> Result<StreamingContext> {
+        match StreamingContext::get_active() {
+            Some(active) => Ok(active),
+            None => create(),
+        }
+    }
+
+    /// Whether `self` and `other` are handles on the same context.
+    pub fn same_context(&self, other: &StreamingContext) -> bool {
+        Arc::ptr_eq(self.shared(), other.shared())
+    }
+
+    /// A handle on `shared` for a user.
+    pub(crate) fn from_shared(shared: &Arc<ContextShared>) -> Self {
+        StreamingContext { handle: shared.user_handle() }
     }
 
     pub(crate) fn shared(&self) -> &Arc<ContextShared> {
-        &self.shared
+        &self.handle.ctx
     }
 
     /// The interval between batches.
     pub fn batch_interval(&self) -> Duration {
-        self.shared.batch_interval
+        self.shared().batch_interval
     }
 
     /// The clock the context runs on.
     pub fn clock(&self) -> &Clock {
-        &self.shared.clock
+        &self.shared().clock
     }
 
     /// Where the context is in its life.
     pub fn state(&self) -> ContextState {
-        self.shared.lock().phase
+        self.shared().lock().phase
     }
 
     /// How many partitions sources cut a batch into: the number of cores by default.
     pub fn default_parallelism(&self) -> usize {
-        self.shared.parallelism()
+        self.shared().parallelism()
     }
 
     /// Sets how many partitions sources cut a batch into (at least 1), before `start()`.
     pub fn set_default_parallelism(&self, partitions: usize) {
-        self.shared.parallelism.store(partitions.max(1), Ordering::Relaxed);
+        self.shared().parallelism.store(partitions.max(1), Ordering::Relaxed);
     }
 
     /// Sets the directory where checkpoints are written (Spark's `checkpoint(dir)`); it is
@@ -220,7 +326,7 @@ impl StreamingContext {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::io(format!("cannot create the checkpoint directory {}", dir.display()), e))?;
-        let mut state = self.shared.lock();
+        let mut state = self.shared().lock();
         if state.phase != ContextState::Initialized {
             return Err(Error::invalid_state("checkpoint(dir) must be called before start()"));
         }
@@ -231,13 +337,13 @@ impl StreamingContext {
     /// Writes a checkpoint every `batches` batches instead of after each one (at least 1). Fewer
     /// checkpoints cost less; after a crash, the batches since the last one are run again.
     pub fn checkpoint_every(&self, batches: usize) {
-        self.shared.lock().checkpoint_every = batches.max(1);
+        self.shared().lock().checkpoint_every = batches.max(1);
     }
 
     /// After [`get_or_create`](StreamingContext::get_or_create) recovered this context: the last
     /// batch of the checkpoint, after which processing resumes.
     pub fn resumed_from(&self) -> Option<Time> {
-        self.shared.lock().resume.map(|(time, _)| time)
+        self.shared().lock().resume.map(|(time, _)| time)
     }
 
     /// Calls `listener` after each batch with its [`BatchInfo`] (Spark's `StreamingListener`'s
@@ -255,12 +361,12 @@ impl StreamingContext {
     /// assert_eq!(*seen.lock().unwrap(), vec![2, 1]);
     /// ```
     pub fn add_listener(&self, listener: impl Fn(&BatchInfo) + Send + Sync + 'static) {
-        self.shared.lock().listeners.push(Arc::new(listener));
+        self.shared().lock().listeners.push(Arc::new(listener));
     }
 
     /// The checkpoint directory, if one was set.
     pub fn checkpoint_dir(&self) -> Option<PathBuf> {
-        self.shared.lock().checkpoint_dir.clone()
+        self.shared().lock().checkpoint_dir.clone()
     }
 
     /// Starts processing: receivers connect and a batch is cut at every interval.
@@ -268,7 +374,7 @@ impl StreamingContext {
     /// Fails if the context was already started or stopped, if no output operation was declared
     /// (there would be nothing to run), or if a declaration was invalid.
     pub fn start(&self) -> Result<()> {
-        scheduler::start(&self.shared)
+        scheduler::start(self.shared())
     }
 
     /// Waits until the context stops; returns the error that stopped it, if any.
@@ -285,7 +391,7 @@ impl StreamingContext {
 
     fn wait_stopped(&self, timeout: Option<std::time::Duration>) -> Result<bool> {
         let deadline = timeout.map(|t| std::time::Instant::now() + t);
-        let mut state = self.shared.lock();
+        let mut state = self.shared().lock();
         loop {
             if let Some(err) = state.declaration_errors.first() {
                 return Err(err.clone());
@@ -303,13 +409,13 @@ impl StreamingContext {
                 ));
             }
             state = match deadline {
-                None => self.shared.changed.wait(state).unwrap_or_else(|e| e.into_inner()),
+                None => self.shared().changed.wait(state).unwrap_or_else(|e| e.into_inner()),
                 Some(deadline) => {
                     let left = deadline.saturating_duration_since(std::time::Instant::now());
                     if left.is_zero() {
                         return Ok(false);
                     }
-                    self.shared.changed.wait_timeout(state, left).unwrap_or_else(|e| e.into_inner()).0
+                    self.shared().changed.wait_timeout(state, left).unwrap_or_else(|e| e.into_inner()).0
                 }
             };
         }
@@ -321,36 +427,105 @@ impl StreamingContext {
     /// Stopping a context that never started, or one already stopped, is allowed and does nothing
     /// more. Returns the stream's error if one occurred.
     pub fn stop(&self, mode: Stop) -> Result<()> {
-        scheduler::stop(&self.shared, mode);
-        let state = self.shared.lock();
-        match state.stream_error.clone() {
+        scheduler::stop(self.shared(), mode);
+        let state = self.shared().lock();
+        match state.stream_error.clone().or_else(|| state.stop_shortfall.clone()) {
             Some(err) => Err(err),
             None => Ok(()),
         }
     }
 
+    /// How long [`stop(Stop::Gracefully)`](StreamingContext::stop) waits for the received
+    /// records to be processed before it gives up (Spark's `spark.streaming.gracefulStopTimeout`);
+    /// ten batch intervals by default. What it could not process is reported by `stop`'s error
+    /// and [`unprocessed_records`](StreamingContext::unprocessed_records).
+    ///
+    /// ```
+    /// use dstream::{Duration, StreamingContext};
+    /// let ssc = StreamingContext::new(Duration::from_secs(5))?;
+    /// assert_eq!(ssc.graceful_stop_timeout(), Duration::from_secs(50));
+    /// ssc.set_graceful_stop_timeout(Duration::from_secs(120));
+    /// assert_eq!(ssc.graceful_stop_timeout(), Duration::from_secs(120));
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
+    pub fn set_graceful_stop_timeout(&self, timeout: impl Into<Duration>) {
+        self.shared().lock().graceful_stop_timeout = Some(timeout.into());
+    }
+
+    /// Turns backpressure on or off, before `start()` (Spark's
+    /// `spark.streaming.backpressure.enabled`; off by default). With it, after each batch a PID
+    /// controller estimates from the batch's processing time and scheduling delay how many
+    /// records per second the pipeline keeps up with, and receivers take no more than that
+    /// (within their own [`max_rate`](crate::SocketOptions::max_rate)): a sender faster than the
+    /// pipeline is held back instead of making the delay grow. The rate in force shows in
+    /// [`receiver_reports`](StreamingContext::receiver_reports).
+    ///
+    /// ```
+    /// use dstream::{Duration, StreamingContext};
+    /// let ssc = StreamingContext::new(Duration::from_secs(1))?;
+    /// ssc.set_backpressure(true);
+    /// assert!(ssc.backpressure());
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
+    pub fn set_backpressure(&self, enabled: bool) {
+        self.shared().lock().backpressure = enabled;
+    }
+
+    /// With backpressure: the rate receivers start at, records per second, before the first
+    /// batches tell what the pipeline keeps up with (Spark's
+    /// `spark.streaming.backpressure.initialRate`). Without it, the first batch takes whatever
+    /// arrived, which can be far more than the pipeline can process in an interval.
+    ///
+    /// ```
+    /// use dstream::{Duration, StreamingContext};
+    /// let ssc = StreamingContext::new(Duration::from_secs(1))?;
+    /// ssc.set_backpressure(true);
+    /// ssc.set_backpressure_initial_rate(1000);
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
+    pub fn set_backpressure_initial_rate(&self, records_per_second: u32) {
+        self.shared().lock().backpressure_initial_rate = Some(f64::from(records_per_second.max(1)));
+    }
+
+    /// Whether backpressure is on (see [`set_backpressure`](StreamingContext::set_backpressure)).
+    pub fn backpressure(&self) -> bool {
+        self.shared().lock().backpressure
+    }
+
+    /// See [`set_graceful_stop_timeout`](StreamingContext::set_graceful_stop_timeout).
+    pub fn graceful_stop_timeout(&self) -> Duration {
+        self.shared().graceful_stop_timeout()
+    }
+
+    /// After a stop, how many received records were never processed: those of batches dropped
+    /// by [`Stop::Now`] (or left when a graceful stop ran out of time), and those no batch took.
+    /// `0` before the context stops, and after a graceful stop that processed everything.
+    pub fn unprocessed_records(&self) -> u64 {
+        self.shared().lock().unprocessed
+    }
+
     /// The batches processed so far (at most the last 1000), oldest first.
     pub fn batch_history(&self) -> Vec<BatchInfo> {
-        self.shared.lock().history.iter().cloned().collect()
+        self.shared().lock().history.iter().cloned().collect()
     }
 
     /// The processed batches as a picture (records per batch, processing time against the
     /// interval); in a notebook, end a cell with it to see the charts.
     pub fn batch_timeline(&self) -> crate::ui::BatchTimeline {
-        crate::ui::BatchTimeline::new(self.shared.batch_interval, self.batch_history())
+        crate::ui::BatchTimeline::new(self.shared().batch_interval, self.batch_history())
     }
 
     /// The counters of the context's receivers (socket streams): lines received, connection
     /// errors, lines dropped because they were too long...
     pub fn receiver_reports(&self) -> Vec<crate::ReceiverReport> {
-        let inputs = self.shared.lock().graph.inputs.clone();
+        let inputs = self.shared().lock().graph.inputs.clone();
         inputs.iter().filter_map(|input| input.report()).collect()
     }
 
     /// Blocks until the batch at `time` is processed (or the context stops); for the test helper.
     pub(crate) fn wait_for_batch(&self, time: Time, timeout: std::time::Duration) -> Result<()> {
         let deadline = std::time::Instant::now() + timeout;
-        let mut state = self.shared.lock();
+        let mut state = self.shared().lock();
         loop {
             if let Some(err) = state.stream_error.clone() {
                 return Err(err);
@@ -369,12 +544,27 @@ impl StreamingContext {
                     "batch {time} was not processed within {timeout:?}"
                 )));
             }
-            state = self.shared.changed.wait_timeout(state, left).unwrap_or_else(|e| e.into_inner()).0;
+            state = self.shared().changed.wait_timeout(state, left).unwrap_or_else(|e| e.into_inner()).0;
         }
     }
 }
 
 impl ContextShared {
+    pub(crate) fn graceful_stop_timeout(&self) -> Duration {
+        self.lock().graceful_stop_timeout.unwrap_or(self.batch_interval * 10)
+    }
+
+    /// The users' handle on this context (a new one if none is left).
+    pub(crate) fn user_handle(self: &Arc<Self>) -> Arc<Handle> {
+        let mut handle = self.handle.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(existing) = handle.upgrade() {
+            return existing;
+        }
+        let fresh = Arc::new(Handle { ctx: Arc::clone(self) });
+        *handle = Arc::downgrade(&fresh);
+        fresh
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -444,5 +634,92 @@ impl ContextShared {
         if state.phase == ContextState::Initialized {
             state.graph.outputs.push(output);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::dstream::PairDStreamExt;
+
+    /// Every kind of node that points back at its context: windows, incremental windows, state,
+    /// outputs, listeners.
+    fn declare_everything(ssc: &StreamingContext) {
+        let pairs = ssc.queue_stream(vec![vec![("a".to_string(), 1i64)]], false, None);
+        pairs.window(Duration::from_millis(20), Duration::from_millis(10)).foreach_rdd(|_| {});
+        pairs
+            .reduce_by_key_and_window_inv(
+                |a, b| a + b,
+                |a, b| a - b,
+                Duration::from_millis(20),
+                Duration::from_millis(10),
+            )
+            .foreach_rdd(|_| {});
+        pairs
+            .update_state_by_key(|new: Vec<i64>, old: Option<i64>| Some(old.unwrap_or(0) + new.len() as i64))
+            .foreach_rdd(|_| {});
+        ssc.add_listener(|_| {});
+    }
+
+    /// The context's threads let go of it as they end, just after `stop` returns.
+    fn freed(weak: &Weak<ContextShared>) -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while weak.strong_count() > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        weak.strong_count() == 0
+    }
+
+    #[test]
+    fn a_context_is_freed_with_its_last_handle_whether_started_or_not() {
+        let dir = std::env::temp_dir().join(format!("dstream-freed-{}", std::process::id()));
+        for started in [false, true] {
+            let clock = ManualClock::new(Time::from_millis(0));
+            let ssc = StreamingContext::with_clock(Duration::from_millis(10), Clock::Manual(clock.clone()))
+                .unwrap();
+            ssc.checkpoint(&dir).unwrap();
+            declare_everything(&ssc);
+            let weak = Arc::downgrade(ssc.shared());
+            if started {
+                ssc.start().unwrap();
+                clock.advance(Duration::from_millis(30));
+                ssc.stop(Stop::Now).unwrap();
+            }
+            drop(ssc);
+            assert!(freed(&weak), "the context (started: {started}) is freed");
+        }
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn dropping_the_last_handle_of_a_running_context_stops_it() {
+        let clock = ManualClock::new(Time::from_millis(0));
+        let ssc =
+            StreamingContext::with_clock(Duration::from_millis(10), Clock::Manual(clock.clone())).unwrap();
+        let stream = ssc.queue_stream(vec![vec![1]], true, None);
+        stream.foreach_rdd(|_| {});
+        ssc.start().unwrap();
+        let weak = Arc::downgrade(ssc.shared());
+        drop(ssc);
+        let shared = weak.upgrade().unwrap();
+        assert_eq!(shared.lock().phase, ContextState::Active, "a stream is a handle too");
+        drop(shared);
+        drop(stream);
+        assert!(freed(&weak), "stopped and freed");
+    }
+
+    #[test]
+    fn a_closure_holding_a_handle_keeps_the_context_until_it_is_stopped() {
+        let ssc = StreamingContext::new(Duration::from_secs(1)).unwrap();
+        let stream = ssc.queue_stream(vec![vec![1]], true, None);
+        stream.foreach_rdd(|_| {});
+        ssc.add_listener(move |_| {
+            let _ = &stream;
+        });
+        let weak = Arc::downgrade(ssc.shared());
+        ssc.stop(Stop::Now).unwrap();
+        drop(ssc);
+        assert!(freed(&weak), "stopping let go of the listener, then of the context");
     }
 }

@@ -24,6 +24,8 @@ pub enum ErrorKind {
     UserCode,
     /// A Kafka broker could not be reached, or refused a request (feature `kafka`).
     Kafka,
+    /// A graceful stop ran out of time: records that were received were never processed.
+    Unprocessed,
 }
 
 /// The error type of every fallible operation in this crate.

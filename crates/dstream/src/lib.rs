@@ -73,6 +73,7 @@
 //! - **One process**: partitions of a large batch are processed on all cores with threads, not on
 //!   a cluster.
 
+mod active;
 mod aggregate;
 mod checkpoint;
 pub mod clock;

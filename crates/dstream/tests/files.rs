@@ -122,3 +122,32 @@ fn saving_to_an_unwritable_place_stops_with_an_error_naming_it() {
     assert!(message.contains("save_as_text_files"), "{message}");
     assert!(message.contains("not-a-dir"), "{message}");
 }
+
+/// A file without newlines does not become one huge record: the socket's line bound applies
+/// (the line is dropped and counted); and the time spent reading counts in the batch's delays,
+/// which run from its boundary.
+#[test]
+fn text_file_stream_bounds_lines_and_counts_reading_in_the_scheduling_delay() {
+    let dir = TempDir::new("files-bound");
+    let ssc = StreamingContext::new(Duration::from_millis(100)).unwrap();
+    let batches = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&batches);
+    ssc.text_file_stream(&dir.0)
+        .foreach_rdd(move |rdd| sink.lock().unwrap().extend(rdd.iter().map(|l| l.len())));
+    ssc.start().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let mut big = vec![b'x'; 3 << 20];
+    big.extend_from_slice(b"\nshort line\n");
+    std::fs::write(dir.0.join(".big"), &big).unwrap();
+    std::fs::rename(dir.0.join(".big"), dir.0.join("big.txt")).unwrap();
+    wait_for(10, "the short line", || !batches.lock().unwrap().is_empty());
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    ssc.stop(Stop::Now).unwrap();
+    assert_eq!(*batches.lock().unwrap(), vec![10], "only the short line; the 3 MiB one is dropped");
+    assert_eq!(ssc.receiver_reports()[0].oversized_lines_dropped, 1);
+    for info in ssc.batch_history() {
+        let boundary =
+            std::time::UNIX_EPOCH + std::time::Duration::from_millis(info.batch_time().as_millis() as u64);
+        assert_eq!(info.submitted_at(), boundary, "delays run from the batch's boundary");
+    }
+}

@@ -188,3 +188,39 @@ fn union_of_streams_of_different_contexts_is_rejected() {
     let err = a.start().unwrap_err();
     assert!(err.to_string().contains("different StreamingContexts"), "{err}");
 }
+
+/// A notebook cell run again re-creates the context and its streams: the old context, with no
+/// handle left, must stop and hand its server's only connection to the new one (the lab's
+/// server, like `LineServer`, serves one client at a time).
+#[test]
+fn dropping_every_handle_stops_the_context_and_frees_the_servers_connection() {
+    use dstream::LineServer;
+    use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+
+    let server =
+        LineServer::cycle(["spark streaming", "big data"]).every(Duration::from_millis(5)).start().unwrap();
+    let counting = |counter: &Arc<AtomicU64>| {
+        let ssc = StreamingContext::new(Duration::from_millis(100)).unwrap();
+        let lines = ssc.socket_text_stream("127.0.0.1", server.port());
+        let counter = Arc::clone(counter);
+        lines.foreach_rdd(move |rdd| {
+            counter.fetch_add(rdd.count() as u64, SeqCst);
+        });
+        ssc.start().unwrap();
+        (ssc, lines)
+    };
+    let first = Arc::new(AtomicU64::new(0));
+    let (ssc, lines) = counting(&first);
+    wait_for(10, "the first context's lines", || first.load(SeqCst) > 0);
+    drop(ssc);
+    assert!(first.load(SeqCst) > 0, "a stream still holds the context: it goes on");
+    drop(lines); // the last handle: the context stops now, its batch in progress done
+    let after = first.load(SeqCst);
+
+    let second = Arc::new(AtomicU64::new(0));
+    let (_ssc, _lines) = counting(&second);
+    wait_for(10, "the second context's lines", || second.load(SeqCst) > 0);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(first.load(SeqCst), after, "the first context processes nothing more");
+    assert_eq!(server.clients(), 2);
+}

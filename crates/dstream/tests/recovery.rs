@@ -202,3 +202,76 @@ fn a_different_pipeline_does_not_silently_take_a_checkpoint() {
     .unwrap_err();
     assert!(err.to_string().contains("does not match the checkpoint"), "{err}");
 }
+
+/// A second stream on a checkpoint directory in use is refused at start, naming who holds it —
+/// another context of this program, or another process — and a directory whose owner is gone
+/// (killed) is taken over.
+#[test]
+fn a_checkpoint_directory_in_use_is_refused_and_taken_over_once_its_owner_is_gone() {
+    let dir = TempDir::new("lock");
+    let checkpoint = dir.0.join("ckpt");
+    let out = dir.0.join("out.txt");
+    let first =
+        StreamingContext::get_or_create(&checkpoint, || setup(&ManualClock::new(Time::from_millis(0)), &out))
+            .unwrap();
+    first.start().unwrap();
+    let second = setup(&ManualClock::new(Time::from_millis(0)), &out).unwrap();
+    second.checkpoint(&checkpoint).unwrap();
+    let err = second.start().unwrap_err();
+    assert!(err.to_string().contains("in use by another StreamingContext of this program"), "{err}");
+    first.stop(Stop::Now).unwrap();
+
+    // Another process: a child that pauses after each batch, so that it is still running.
+    let mut child = spawn_child(&checkpoint, &dir.0.join("child.txt"), 2000);
+    wait_for(30, "the child's first batch", || lines_in(&dir.0.join("child.txt")) > 0);
+    let third = setup(&ManualClock::new(Time::from_millis(0)), &out).unwrap();
+    third.checkpoint(&checkpoint).unwrap();
+    let err = third.start().unwrap_err();
+    assert!(err.to_string().contains(&format!("another running program (process {})", child.id())), "{err}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let fourth = setup(&ManualClock::new(Time::from_millis(0)), &out).unwrap();
+    fourth.checkpoint(&checkpoint).unwrap();
+    fourth.start().expect("the lock of a process that is gone is taken over");
+    fourth.stop(Stop::Now).unwrap();
+}
+
+/// A checkpoint written by a pipeline keeping `i64` states is not read by one keeping `f64`
+/// ones (the bytes would be reinterpreted): the error names both types.
+#[test]
+fn a_checkpoint_of_another_state_type_is_refused_naming_both_types() {
+    let dir = TempDir::new("types");
+    let clock = ManualClock::new(Time::from_millis(0));
+    let declare = |ssc: &StreamingContext| ssc.queue_stream(vec![vec![("a".to_string(), 1i64)]], true, None);
+    let ssc = StreamingContext::get_or_create(&dir.0, || {
+        let ssc = StreamingContext::with_clock(Duration::from_secs(1), Clock::Manual(clock.clone()))?;
+        declare(&ssc)
+            .update_state_by_key(|new: Vec<i64>, old: Option<i64>| {
+                Some(old.unwrap_or(0) + new.iter().sum::<i64>())
+            })
+            .foreach_rdd(|_| {});
+        Ok(ssc)
+    })
+    .unwrap();
+    ssc.start().unwrap();
+    clock.set(Time::from_millis(1000));
+    wait_for(10, "a checkpointed batch", || !ssc.batch_history().is_empty());
+    ssc.stop(Stop::Now).unwrap();
+    let err = StreamingContext::get_or_create(&dir.0, || {
+        let ssc = StreamingContext::with_clock(Duration::from_secs(1), Clock::Manual(clock.clone()))?;
+        declare(&ssc)
+            .map(|(w, n)| (w, n as f64))
+            .update_state_by_key(|new: Vec<f64>, old: Option<f64>| {
+                Some(old.unwrap_or(0.0) + new.iter().sum::<f64>())
+            })
+            .foreach_rdd(|_| {});
+        Ok(ssc)
+    })
+    .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("update_state_by_key of (String, i64)")
+            && message.contains("update_state_by_key of (String, f64)"),
+        "{message}"
+    );
+}

@@ -209,3 +209,87 @@ fn graceful_stop_with_nothing_pending_does_not_wait_for_the_next_batch() {
     assert!(all_lines(&batches).is_empty());
     assert_eq!(ssc.state(), dstream::ContextState::Stopped);
 }
+
+/// Closes `peer` with a reset (RST) instead of an orderly end: SO_LINGER on, with a zero delay.
+fn reset(peer: std::net::TcpStream) {
+    use std::os::fd::AsRawFd;
+    #[repr(C)]
+    struct Linger {
+        on: i32,
+        seconds: i32,
+    }
+    unsafe extern "C" {
+        fn setsockopt(fd: i32, level: i32, name: i32, value: *const Linger, len: u32) -> i32;
+    }
+    const SOL_SOCKET: i32 = 1;
+    const SO_LINGER: i32 = 13;
+    let linger = Linger { on: 1, seconds: 0 };
+    // SAFETY: a valid socket descriptor and a `struct linger` of the right size (Linux).
+    let done =
+        unsafe { setsockopt(peer.as_raw_fd(), SOL_SOCKET, SO_LINGER, &linger, size_of::<Linger>() as u32) };
+    assert_eq!(done, 0, "setsockopt(SO_LINGER)");
+    drop(peer);
+}
+
+/// A reset in the middle of a line cuts it short: the fragment is dropped (as Spark's receiver
+/// does), not delivered as a line; a line left unterminated by an orderly close still is one.
+#[test]
+fn a_connection_reset_mid_line_drops_the_fragment() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (ssc, batches) = collecting_context(port, fast_reconnect(), 50);
+    ssc.start().unwrap();
+    let (mut peer, _) = listener.accept().unwrap();
+    peer.write_all(b"line-000001\nline-000002\n").unwrap();
+    wait_for(10, "the two lines", || all_lines(&batches).len() == 2);
+    peer.write_all(b"line-0000").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200)); // the receiver holds the fragment
+    reset(peer);
+    let (mut peer, _) = listener.accept().unwrap(); // the receiver reconnects
+    peer.write_all(b"line-000003\nlast line without newline").unwrap();
+    drop(peer);
+    wait_for(10, "the lines of the second connection", || all_lines(&batches).len() >= 4);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    ssc.stop(Stop::Now).unwrap();
+    assert_eq!(
+        all_lines(&batches),
+        ["line-000001", "line-000002", "line-000003", "last line without newline"]
+    );
+    let report = &ssc.receiver_reports()[0];
+    let error = report.last_error.as_deref().unwrap_or_default();
+    assert!(error.contains("connection lost") && error.contains("9 bytes, was dropped"), "{report:?}");
+}
+
+/// With a backlog that cannot be processed in time, a graceful stop does not claim success: its
+/// error says how many of the records received were left, and the count adds up.
+#[test]
+fn a_graceful_stop_that_runs_out_of_time_says_what_it_left_unprocessed() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let ssc = StreamingContext::new(Duration::from_millis(50)).unwrap();
+    ssc.set_graceful_stop_timeout(Duration::from_millis(300));
+    let processed = Arc::new(Mutex::new(0u64));
+    let sink = Arc::clone(&processed);
+    ssc.socket_text_stream_with("127.0.0.1", port, fast_reconnect()).foreach_rdd(move |rdd| {
+        std::thread::sleep(std::time::Duration::from_millis(200)); // slower than the batches come
+        *sink.lock().unwrap() += rdd.count() as u64;
+    });
+    ssc.start().unwrap();
+    let (mut peer, _) = listener.accept().unwrap();
+    for i in 0..20 {
+        for j in 0..100 {
+            peer.write_all(format!("line {i} {j}\n").as_bytes()).unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let err = ssc.stop(Stop::Gracefully).unwrap_err();
+    assert_eq!(err.kind(), dstream::ErrorKind::Unprocessed);
+    let left = ssc.unprocessed_records();
+    assert!(
+        left > 0
+            && err.to_string().contains(&format!("{left} of the 2000 records received were not processed")),
+        "{err}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300)); // the batch still running ends
+    assert_eq!(*processed.lock().unwrap() + left, 2000, "processed and unprocessed add up");
+}

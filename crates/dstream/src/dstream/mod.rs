@@ -19,7 +19,7 @@ mod windowed;
 pub use pair::PairDStreamExt;
 
 use crate::StreamingContext;
-use crate::context::ContextShared;
+use crate::context::{ContextShared, Handle};
 use crate::error::{Error, Result};
 use crate::partition::Lazy;
 use crate::persist::Persist;
@@ -81,11 +81,15 @@ pub(crate) trait Compute<T: Data>: Send + Sync {
 /// ```
 pub struct DStream<T> {
     node: Arc<Node<T>>,
+    /// A user's stream holds its context (see [`StreamingContext`]); the graph's own references
+    /// to a stream (a child's parent, an output's input) do not, or the context would never know
+    /// that its users are gone.
+    handle: Option<Arc<Handle>>,
 }
 
 impl<T> Clone for DStream<T> {
     fn clone(&self) -> Self {
-        DStream { node: Arc::clone(&self.node) }
+        DStream { node: Arc::clone(&self.node), handle: self.handle.clone() }
     }
 }
 
@@ -125,6 +129,7 @@ impl<T: Data> DStream<T> {
     ) -> Self {
         ctx.check_can_declare(name);
         DStream {
+            handle: Some(ctx.user_handle()),
             node: Arc::new(Node {
                 ctx: Arc::clone(ctx),
                 name,
@@ -156,10 +161,11 @@ impl<T: Data> DStream<T> {
         }
     }
 
-    /// This stream as the parent of a new node: counts the new reader.
+    /// This stream as the parent of a new node: counts the new reader, and holds no handle on
+    /// the context (the graph's references do not keep it alive).
     pub(crate) fn as_parent(&self) -> DStream<T> {
         self.node.consumers.fetch_add(1, Ordering::Relaxed);
-        self.clone()
+        DStream { node: Arc::clone(&self.node), handle: None }
     }
 
     /// The count of this stream's readers, shared.
@@ -211,7 +217,7 @@ impl<T: Data> DStream<T> {
 
     /// The context this stream belongs to.
     pub fn context(&self) -> StreamingContext {
-        StreamingContext::from_shared(Arc::clone(&self.node.ctx))
+        StreamingContext::from_shared(&self.node.ctx)
     }
 
     /// The interval between this stream's batches.

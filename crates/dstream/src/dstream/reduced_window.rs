@@ -43,6 +43,10 @@ impl<K: Data + Eq + Hash + Persist, V: Data + Persist> StatefulOp for ReducedWin
         "reduce_by_key_and_window"
     }
 
+    fn data_type(&self) -> String {
+        crate::scheduler::graph::short_type_name::<(K, V)>()
+    }
+
     fn tick(&self, time: Time) -> Result<()> {
         let Some(batch) = self.parent.get_or_compute_lazy(time)? else { return Ok(()) };
         let parallel = batch.parallel();

@@ -29,6 +29,10 @@ where
         "update_state_by_key"
     }
 
+    fn data_type(&self) -> String {
+        crate::scheduler::graph::short_type_name::<(K, S)>()
+    }
+
     /// Calls the update function for every key with a state (with no new values if none came)
     /// and for every new key; `None` removes the key.
     fn tick(&self, time: Time) -> Result<()> {

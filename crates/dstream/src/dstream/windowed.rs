@@ -28,6 +28,10 @@ impl<T: Data + Persist> StatefulOp for WindowCore<T> {
         "window"
     }
 
+    fn data_type(&self) -> String {
+        crate::scheduler::graph::short_type_name::<T>()
+    }
+
     fn tick(&self, time: Time) -> Result<()> {
         let rdd = self.parent.get_or_compute(time)?;
         let mut batches = self.lock();

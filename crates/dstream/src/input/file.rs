@@ -61,12 +61,10 @@ impl Source<Text> for FileSource {
         };
         let mut lines = Vec::new();
         for (mtime, path) in new_files {
-            match std::fs::read(&path) {
-                Ok(bytes) => {
-                    let mut splitter = LineSplitter::new(usize::MAX);
-                    splitter.feed(&bytes, &mut lines);
-                    splitter.finish(&mut lines);
+            match read_lines(&path, &mut lines) {
+                Ok(splitter) => {
                     state.report.invalid_utf8_lines += splitter.invalid_utf8;
+                    state.report.oversized_lines_dropped += splitter.oversized;
                     state.report.connections += 1;
                     state.seen.insert(path, mtime);
                 }
@@ -107,6 +105,30 @@ impl Source<Text> for FileSource {
         state.seen = seen.into_iter().map(|(path, mtime)| (PathBuf::from(path), mtime)).collect();
         Ok(())
     }
+}
+
+/// Appends the lines of the file at `path` to `lines`, read in blocks: a line longer than the
+/// socket's limit ([`SocketOptions::max_line_bytes`](crate::SocketOptions::max_line_bytes), 1 MiB)
+/// is dropped and counted, so a huge file without newlines cannot become one huge record.
+fn read_lines(path: &Path, lines: &mut Vec<Text>) -> std::io::Result<LineSplitter> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut splitter = LineSplitter::new(crate::SocketOptions::default().max_line_bytes);
+    let mut buf = vec![0u8; 64 * 1024];
+    let start = lines.len();
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => splitter.feed(&buf[..n], lines),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                lines.truncate(start); // not half a file: it is read again at the next batch
+                return Err(e);
+            }
+        }
+    }
+    splitter.finish(lines);
+    Ok(splitter)
 }
 
 impl FileSource {
@@ -151,7 +173,11 @@ impl StreamingContext {
     ///
     /// At each batch, files modified since the context started and not read before are read
     /// whole, oldest first; each of their lines is a record. Names starting with `.` are ignored:
-    /// write a file as `.name` and rename it when complete, so no half-written file is read.
+    /// write a file as `.name` and rename it when complete, so no half-written file is read. A
+    /// line longer than 1 MiB (the socket's [`max_line_bytes`](crate::SocketOptions::max_line_bytes))
+    /// is dropped and counted in [`receiver_reports`](StreamingContext::receiver_reports). The
+    /// time spent reading is part of the batch's
+    /// [`scheduling_delay`](crate::BatchInfo::scheduling_delay).
     ///
     /// # Examples
     ///

@@ -20,6 +20,7 @@ struct KafkaSource {
     brokers: String,
     topics: Vec<String>,
     options: KafkaOptions,
+    batch_interval: crate::time::Duration,
     state: Mutex<KafkaState>,
 }
 
@@ -34,6 +35,8 @@ struct KafkaState {
     last_ranges: Vec<OffsetRange>,
     /// Whether the latest attempt failed (a warning is printed once per outage).
     failing: bool,
+    /// With backpressure: at most this many records per partition in a batch.
+    rate_cap: Option<u64>,
     report: ReceiverReport,
 }
 
@@ -93,10 +96,15 @@ impl Source<KafkaRecord> for KafkaSource {
         let mut ranges = Vec::with_capacity(state.positions.len());
         let mut failure = None;
         let mut invalid_utf8 = 0;
+        let cap = match (self.options.max_records_per_partition, state.rate_cap) {
+            (Some(max), Some(rate)) => Some(max.min(rate)),
+            (max, rate) => max.or(rate),
+        };
         for ((topic, partition), position) in &mut state.positions {
             let from = *position;
             if failure.is_none() {
-                let read = read_partition(client, &self.options, topic, *partition, position, &mut records);
+                let read =
+                    read_partition(client, &self.options, cap, topic, *partition, position, &mut records);
                 invalid_utf8 += read.invalid_utf8;
                 failure = read.error;
             }
@@ -147,6 +155,14 @@ impl Source<KafkaRecord> for KafkaSource {
         Some(self.lock().report.clone())
     }
 
+    /// Backpressure: the rate becomes a cap per partition and batch (Spark's direct stream does
+    /// the same with `maxRatePerPartition`).
+    fn set_rate(&self, rate: Option<f64>) {
+        let mut state = self.lock();
+        let partitions = state.positions.len().max(1) as f64;
+        state.rate_cap = rate.map(|r| (r * self.batch_interval.as_secs_f64() / partitions).max(1.0) as u64);
+    }
+
     fn batch_description(&self) -> Option<String> {
         let state = self.lock();
         let ranges: Vec<String> = state.last_ranges.iter().map(ToString::to_string).collect();
@@ -185,6 +201,7 @@ struct PartitionRead {
 fn read_partition(
     client: &mut KafkaClient,
     options: &KafkaOptions,
+    cap: Option<u64>,
     topic: &str,
     partition: i32,
     position: &mut i64,
@@ -198,7 +215,7 @@ fn read_partition(
             return read;
         }
     };
-    let until = match options.max_records_per_partition {
+    let until = match cap {
         Some(max) => latest.min(position.saturating_add(i64::try_from(max).unwrap_or(i64::MAX))),
         None => latest,
     };
@@ -306,6 +323,7 @@ impl StreamingContext {
             brokers: brokers.to_string(),
             topics,
             options,
+            batch_interval: self.batch_interval(),
             state: Mutex::new(KafkaState { report, ..Default::default() }),
         };
         input_stream(self.shared(), "kafka_direct_stream", source)

@@ -64,6 +64,16 @@ impl LineSplitter {
         self.after_cr = false;
     }
 
+    /// The connection broke: drops the line being read (a fragment is not a line); returns how
+    /// many of its bytes were dropped.
+    pub(crate) fn discard(&mut self) -> usize {
+        let dropped = self.line.len();
+        self.line.clear();
+        self.overflowing = false;
+        self.after_cr = false;
+        dropped
+    }
+
     fn push_bytes(&mut self, bytes: &[u8]) {
         if self.overflowing {
             return;

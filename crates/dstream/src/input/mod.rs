@@ -8,6 +8,7 @@ mod file;
 mod kafka;
 mod lines;
 mod queue;
+mod rate_limiter;
 mod socket;
 
 pub use socket::{ReceiverReport, SocketOptions};
@@ -40,10 +41,12 @@ pub(crate) trait Source<T>: Send + Sync + 'static {
     fn batch_description(&self) -> Option<String> {
         None
     }
-    /// Whether records were received that no batch holds yet.
-    fn pending(&self) -> bool {
-        false
+    /// How many records were received that no batch holds yet.
+    fn pending(&self) -> u64 {
+        0
     }
+    /// The rate backpressure estimates the pipeline can take, records per second.
+    fn set_rate(&self, _rate: Option<f64>) {}
 }
 
 /// A source plus the batches it has cut and that the graph has not read yet.
@@ -88,8 +91,12 @@ impl<T: Data, S: Source<T>> InputSource for Input<T, S> {
         self.source.save(out);
     }
 
-    fn pending(&self) -> bool {
+    fn pending(&self) -> u64 {
         self.source.pending()
+    }
+
+    fn set_rate(&self, rate: Option<f64>) {
+        self.source.set_rate(rate);
     }
 
     fn restore(&self, input: &mut &[u8]) -> Result<()> {

@@ -2,6 +2,7 @@
 //! its receiver).
 
 use super::lines::LineSplitter;
+use super::rate_limiter::RateLimiter;
 use super::{Source, input_stream};
 use crate::context::StreamingContext;
 use crate::dstream::DStream;
@@ -30,11 +31,24 @@ pub struct SocketOptions {
     /// How long the receiver waits before reconnecting after the server closed the connection or
     /// could not be reached (default 2 s, as in Spark).
     pub reconnect_delay: Duration,
+    /// At most this many lines per second (Spark's `spark.streaming.receiver.maxRate`); `None`
+    /// (the default) for no limit. Beyond it the receiver stops reading for a while, so the
+    /// sender is held back by TCP itself.
+    pub max_rate: Option<u32>,
+    /// At most this much received data waits for the next batch (default 64 MiB, counting each
+    /// line's bytes and its bookkeeping); when it is full, the receiver stops reading until the
+    /// next batch takes it. Memory stays bounded however fast the sender is.
+    pub max_buffered_bytes: usize,
 }
 
 impl Default for SocketOptions {
     fn default() -> Self {
-        SocketOptions { max_line_bytes: 1 << 20, reconnect_delay: Duration::from_secs(2) }
+        SocketOptions {
+            max_line_bytes: 1 << 20,
+            reconnect_delay: Duration::from_secs(2),
+            max_rate: None,
+            max_buffered_bytes: 64 << 20,
+        }
     }
 }
 
@@ -58,6 +72,12 @@ pub struct ReceiverReport {
     pub errors: u64,
     /// The latest of those errors.
     pub last_error: Option<String>,
+    /// The rate it is held to, lines per second ([`SocketOptions::max_rate`], or lower with
+    /// backpressure); `None` when unlimited.
+    pub rate_limit: Option<u64>,
+    /// How many times it stopped reading because the data waiting for the next batch reached
+    /// [`SocketOptions::max_buffered_bytes`] (the pipeline is slower than the sender).
+    pub buffer_full: u64,
 }
 
 struct SocketSource {
@@ -69,7 +89,11 @@ struct SocketSource {
 
 /// State shared between the receiver thread and the rest of the context.
 struct Receiver {
-    received: Mutex<Vec<Text>>,
+    received: Mutex<Buffer>,
+    /// Signalled when a batch takes the buffer.
+    room: std::sync::Condvar,
+    limiter: RateLimiter,
+    max_buffered_bytes: usize,
     stopped: AtomicBool,
     /// How it was stopped: a graceful stop reads what the peer already sent.
     graceful: AtomicBool,
@@ -96,16 +120,42 @@ impl Receiver {
         let _ = connection.shutdown(how);
     }
 
-    /// Hands complete lines to the next batch and updates the counters.
+    fn buffer(&self) -> std::sync::MutexGuard<'_, Buffer> {
+        self.received.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hands complete lines to the next batch and updates the counters, then waits as long as
+    /// the rate limit requires.
     fn store(&self, lines: &mut Vec<Text>, splitter: &mut LineSplitter) {
+        let count = lines.len() as u64;
         {
             let mut report = self.report();
-            report.lines += lines.len() as u64;
+            report.lines += count;
             report.oversized_lines_dropped += std::mem::take(&mut splitter.oversized);
             report.invalid_utf8_lines += std::mem::take(&mut splitter.invalid_utf8);
         }
         if !lines.is_empty() {
-            self.received.lock().unwrap_or_else(|e| e.into_inner()).append(lines);
+            let mut buffer = self.buffer();
+            buffer.bytes += lines.iter().map(Buffer::weight).sum::<usize>();
+            buffer.lines.append(lines);
+        }
+        self.limiter.acquire(count, || self.is_stopped());
+    }
+
+    /// Waits, before reading more, until the data waiting for the next batch is under the
+    /// bound (or the receiver is stopped).
+    fn wait_for_room(&self) {
+        let mut buffer = self.buffer();
+        if buffer.bytes < self.max_buffered_bytes {
+            return;
+        }
+        self.report().buffer_full += 1;
+        while buffer.bytes >= self.max_buffered_bytes && !self.is_stopped() {
+            buffer = self
+                .room
+                .wait_timeout(buffer, std::time::Duration::from_millis(50))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
     }
 
@@ -113,6 +163,20 @@ impl Receiver {
         let mut report = self.report();
         report.errors += 1;
         report.last_error = Some(message);
+    }
+}
+
+/// The lines received and not yet taken by a batch, and about how much memory they hold.
+#[derive(Default)]
+struct Buffer {
+    lines: Vec<Text>,
+    bytes: usize,
+}
+
+impl Buffer {
+    /// A line's weight against [`SocketOptions::max_buffered_bytes`]: its bytes and its slot.
+    fn weight(line: &Text) -> usize {
+        line.len() + std::mem::size_of::<Text>()
     }
 }
 
@@ -147,15 +211,23 @@ impl Source<Text> for SocketSource {
     }
 
     fn take_batch(&self, _time: Time) -> Vec<Text> {
-        std::mem::take(&mut *self.shared.received.lock().unwrap_or_else(|e| e.into_inner()))
+        let lines = std::mem::take(&mut *self.shared.buffer()).lines;
+        self.shared.room.notify_all();
+        lines
     }
 
     fn report(&self) -> Option<ReceiverReport> {
-        Some(self.shared.report().clone())
+        let mut report = self.shared.report().clone();
+        report.rate_limit = self.shared.limiter.rate().map(|r| r.round() as u64);
+        Some(report)
     }
 
-    fn pending(&self) -> bool {
-        !self.shared.received.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
+    fn pending(&self) -> u64 {
+        self.shared.buffer().lines.len() as u64
+    }
+
+    fn set_rate(&self, rate: Option<f64>) {
+        self.shared.limiter.set_estimate(rate);
     }
 }
 
@@ -206,23 +278,38 @@ fn read_connection(mut stream: TcpStream, options: &SocketOptions, receiver: &Re
     let mut buf = vec![0u8; 64 * 1024];
     let mut lines = Vec::new();
     loop {
+        // Stopped at once: what the peer sent since is no batch's (a graceful stop reads it).
+        if receiver.is_stopped() && !receiver.graceful.load(Ordering::Acquire) {
+            break;
+        }
+        receiver.wait_for_room();
         match stream.read(&mut buf) {
-            Ok(0) => break,
+            Ok(0) => {
+                // The peer closed: a last line without newline is still a line.
+                splitter.finish(&mut lines);
+                break;
+            }
             Ok(n) => {
                 splitter.feed(&buf[..n], &mut lines);
                 receiver.store(&mut lines, &mut splitter);
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => {
+                // The connection broke (a reset): the line being read is cut short, and a
+                // fragment is not a record. Spark's receiver drops it too.
+                let dropped = splitter.discard();
                 if !receiver.is_stopped() {
-                    receiver.error(format!("connection lost: {e}"));
+                    let partial = if dropped > 0 {
+                        format!(" (the incomplete line being read, {dropped} bytes, was dropped)")
+                    } else {
+                        String::new()
+                    };
+                    receiver.error(format!("connection lost: {e}{partial}"));
                 }
                 break;
             }
         }
     }
-    // Whatever ended the connection, a last line without newline is still a line.
-    splitter.finish(&mut lines);
     receiver.store(&mut lines, &mut splitter);
     *receiver.connection.lock().unwrap_or_else(|e| e.into_inner()) = None;
     receiver.report().connected = false;
@@ -235,7 +322,8 @@ impl StreamingContext {
     /// A receiver thread connects when the context starts. Lines end at `\n`, `\r\n` or a lone
     /// `\r`; bytes that are not UTF-8 become U+FFFD; a last line without newline is delivered when
     /// the server closes. When the server closes or cannot be reached, the receiver retries every
-    /// 2 s. Each line received lands in exactly one batch. See
+    /// 2 s; a line cut short by a broken connection (a reset) is dropped, not delivered as a
+    /// fragment. Each line received lands in exactly one batch. See
     /// [`receiver_reports`](StreamingContext::receiver_reports) for its counters.
     ///
     /// # Examples
@@ -279,12 +367,17 @@ impl StreamingContext {
                 "SocketOptions::max_line_bytes must be at least 1",
             ));
         }
+        let limiter = RateLimiter::new(options.max_rate.map(f64::from));
+        let max_buffered_bytes = options.max_buffered_bytes.max(1);
         let source = SocketSource {
             host: host.to_string(),
             port,
             options,
             shared: Arc::new(Receiver {
-                received: Mutex::new(Vec::new()),
+                received: Mutex::new(Buffer::default()),
+                room: std::sync::Condvar::new(),
+                limiter,
+                max_buffered_bytes,
                 stopped: AtomicBool::new(false),
                 graceful: AtomicBool::new(false),
                 connection: Mutex::new(None),

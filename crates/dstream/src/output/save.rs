@@ -16,7 +16,8 @@ pub(crate) fn batch_dir_name(prefix: &str, suffix: &str, time: Time) -> PathBuf 
 }
 
 /// Writes `parts` under `dir` (one `part-NNNNN` per partition, then `_SUCCESS`) into a hidden
-/// sibling directory, then renames it into place, so that `dir` appears complete or not at all.
+/// sibling directory, syncs it to disk, then renames it into place, so that `dir` appears complete
+/// or not at all, and stays complete after a power cut.
 pub(crate) fn write_text_dir<T: Debug>(dir: &Path, parts: &[Vec<T>]) -> Result<()> {
     let name = dir
         .file_name()
@@ -54,11 +55,22 @@ fn write_parts<T: Debug>(staging: &Path, parts: &[Vec<T>]) -> Result<()> {
         for record in part {
             writeln!(out, "{record:?}").map_err(|e| fail(&path, e))?;
         }
-        out.flush().map_err(|e| fail(&path, e))?;
+        let file = out.into_inner().map_err(|e| fail(&path, e.into_error()))?;
+        // On disk before the directory is published: after a power cut, a batch marked
+        // `_SUCCESS` holds its records (checkpoints do the same).
+        file.sync_all().map_err(|e| fail(&path, e))?;
     }
     let success = staging.join("_SUCCESS");
-    std::fs::File::create(&success).map_err(|e| fail(&success, e))?;
+    std::fs::File::create(&success).and_then(|f| f.sync_all()).map_err(|e| fail(&success, e))?;
+    sync_dir(staging);
     Ok(())
+}
+
+/// Makes a directory's entries (created files, renames) durable.
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
 }
 
 /// Renames `staging` to `dir`, replacing an older `dir` (which is moved aside first).
@@ -69,6 +81,7 @@ fn publish(staging: &Path, dir: &Path, parent: &Path, name: &str, unique: &str) 
         std::fs::rename(dir, &old).map_err(|e| Error::io(format!("cannot replace {}", dir.display()), e))?;
     }
     std::fs::rename(staging, dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    sync_dir(parent);
     if replaced {
         let _ = std::fs::remove_dir_all(&old);
     }

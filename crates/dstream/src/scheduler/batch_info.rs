@@ -5,8 +5,10 @@ use std::time::SystemTime;
 
 /// Timing and size of one processed batch.
 ///
-/// Delays follow Spark's definitions: *scheduling delay* is how long the batch waited for the
-/// previous ones, *processing delay* how long its output operations took, *total delay* both.
+/// Delays follow Spark's definitions: *scheduling delay* is how long the batch waited, from its
+/// boundary, before its output operations started (cutting it from the sources, and the
+/// previous batches still running), *processing delay* how long its output operations took,
+/// *total delay* both. On the system clock the boundary is the batch time itself.
 ///
 /// # Examples
 ///
@@ -45,7 +47,8 @@ impl BatchInfo {
         &self.input_descriptions
     }
 
-    /// When the batch was cut from the sources (wall clock).
+    /// The batch's boundary, when it was due (wall clock): its batch time on the system clock;
+    /// on a manual clock, when the clock reached it.
     pub fn submitted_at(&self) -> SystemTime {
         self.submitted_at
     }
@@ -60,7 +63,8 @@ impl BatchInfo {
         self.processing_ended_at
     }
 
-    /// Time spent waiting for earlier batches.
+    /// Time from the batch's boundary to the start of its output operations: cutting the batch
+    /// from its sources, and waiting for earlier batches.
     pub fn scheduling_delay(&self) -> std::time::Duration {
         since(self.submitted_at, self.processing_started_at)
     }

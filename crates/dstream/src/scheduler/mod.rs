@@ -9,10 +9,12 @@
 
 mod batch_info;
 pub(crate) mod graph;
+mod rate_estimator;
 
 pub use batch_info::BatchInfo;
 
 use crate::checkpoint::{self, Snapshot};
+use crate::clock::Clock;
 use crate::context::{ContextShared, ContextState, HISTORY_LIMIT, Stop};
 use crate::error::{Error, ErrorKind, Result, panic_message};
 use crate::time::Time;
@@ -47,8 +49,20 @@ struct Batch {
     positions: Option<Vec<(String, Vec<u8>)>>,
 }
 
+/// How many cut batches may wait for the job thread: when the pipeline is slower than the
+/// batches come, the generator waits for room instead of piling batches up, and the receivers,
+/// whose buffers are bounded, hold their senders back (see `SocketOptions::max_buffered_bytes`).
+const QUEUED_BATCHES: usize = 2;
+
+/// After this many batches in a row whose scheduling delay grew past the batch interval, the
+/// context says once that it falls behind.
+const FALLING_BEHIND: usize = 5;
+
 /// What the job thread runs at each batch.
 struct Jobs {
+    inputs: Vec<Arc<dyn InputSource>>,
+    /// Backpressure: each batch's timing sets the rate receivers may take records in.
+    backpressure: bool,
     stateful: Vec<Arc<dyn StatefulOp>>,
     outputs: Vec<Arc<dyn OutputOp>>,
     checkpoint: Option<Checkpointing>,
@@ -105,6 +119,8 @@ pub(crate) fn start(ctx: &Arc<ContextShared>) -> Result<()> {
     ctx.set_zero_time(zero);
     let inputs = state.graph.inputs.clone();
     let jobs = Jobs {
+        inputs: inputs.clone(),
+        backpressure: state.backpressure,
         stateful: state.graph.stateful.clone(),
         outputs: state.graph.outputs.clone(),
         checkpoint: state.checkpoint_dir.clone().map(|dir| Checkpointing {
@@ -114,6 +130,13 @@ pub(crate) fn start(ctx: &Arc<ContextShared>) -> Result<()> {
         }),
     };
     let checkpointing = jobs.checkpoint.is_some();
+    let lock = match &state.checkpoint_dir {
+        Some(dir) => Some(checkpoint::DirLock::acquire(dir)?),
+        None => None,
+    };
+    if state.backpressure && state.backpressure_initial_rate.is_some() {
+        inputs.iter().for_each(|input| input.set_rate(state.backpressure_initial_rate));
+    }
     for (i, input) in inputs.iter().enumerate() {
         if let Err(err) = input.start(start_time) {
             inputs[..i].iter().for_each(|started| started.stop(false));
@@ -124,7 +147,7 @@ pub(crate) fn start(ctx: &Arc<ContextShared>) -> Result<()> {
     let halt_generator = Arc::new(AtomicBool::new(false));
     let halt_jobs = Arc::new(AtomicBool::new(false));
     let drain_until = Arc::new(std::sync::Mutex::new(None));
-    let (batches, queue) = mpsc::channel::<Batch>();
+    let (batches, queue) = mpsc::sync_channel::<Batch>(QUEUED_BATCHES);
 
     let generator = {
         let (ctx, inputs) = (Arc::clone(ctx), inputs);
@@ -141,6 +164,7 @@ pub(crate) fn start(ctx: &Arc<ContextShared>) -> Result<()> {
         std::thread::Builder::new().name("dstream-jobs".into()).spawn(jobs).map_err(spawn_error)?;
     std::thread::Builder::new().name("dstream-generator".into()).spawn(generator).map_err(spawn_error)?;
 
+    state.checkpoint_lock = lock;
     state.runtime = Some(Runtime {
         halt_generator,
         halt_jobs,
@@ -150,6 +174,7 @@ pub(crate) fn start(ctx: &Arc<ContextShared>) -> Result<()> {
     });
     state.phase = ContextState::Active;
     drop(state);
+    crate::active::register(ctx);
     ctx.notify();
     Ok(())
 }
@@ -162,18 +187,27 @@ fn generate(
     checkpointing: bool,
     halt: &AtomicBool,
     drain_until: &std::sync::Mutex<Option<Time>>,
-    batches: mpsc::Sender<Batch>,
+    batches: mpsc::SyncSender<Batch>,
 ) {
     let mut time = start_time;
     let stopped = || halt.load(Ordering::Acquire);
     while ctx.clock.wait_until(time, &stopped) {
+        // Delays count from the batch's boundary (on the system clock, the batch time itself),
+        // so that the time spent cutting the batch (reading files, say) is in the scheduling
+        // delay too.
+        let submitted_at = match &ctx.clock {
+            Clock::System => {
+                SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(time.as_millis().max(0) as u64)
+            }
+            Clock::Manual(_) => SystemTime::now(),
+        };
         let partitions = ctx.parallelism();
         let records = inputs.iter().map(|input| input.allocate(time, partitions)).sum();
+        ctx.records_cut.fetch_add(records, Ordering::AcqRel);
         let descriptions = inputs
             .iter()
             .filter_map(|input| input.batch_description().map(|d| format!("{}: {d}", input.name())))
             .collect();
-        let submitted_at = SystemTime::now();
         let positions = checkpointing.then(|| {
             inputs
                 .iter()
@@ -199,12 +233,15 @@ fn generate(
 /// declaration order, writes the checkpoint, and tells the listeners.
 fn run_jobs(ctx: &ContextShared, jobs: &Jobs, halt: &AtomicBool, queue: mpsc::Receiver<Batch>) {
     let mut completed = 0usize;
+    let mut estimator = jobs.backpressure.then(|| rate_estimator::PidRateEstimator::new(ctx.batch_interval));
+    let mut behind = FallingBehind::default();
     for batch in queue {
         if halt.load(Ordering::Acquire) {
             break;
         }
         let processing_started_at = SystemTime::now();
         let mut outcome = run_batch(jobs, batch.time);
+        ctx.records_done.fetch_add(batch.records, Ordering::AcqRel);
         completed += 1;
         if outcome.is_ok()
             && let Some(checkpointing) = &jobs.checkpoint
@@ -220,6 +257,18 @@ fn run_jobs(ctx: &ContextShared, jobs: &Jobs, halt: &AtomicBool, queue: mpsc::Re
             processing_started_at,
             processing_ended_at: SystemTime::now(),
         };
+        if let Some(estimator) = estimator.as_mut() {
+            let rate = estimator.compute(
+                batch.time.as_millis(),
+                info.num_records,
+                info.processing_delay(),
+                info.scheduling_delay(),
+            );
+            if let Some(rate) = rate {
+                jobs.inputs.iter().for_each(|input| input.set_rate(Some(rate)));
+            }
+        }
+        behind.observe(&info, ctx.batch_interval);
         let mut state = ctx.lock();
         state.last_completed = Some(batch.time);
         if state.history.len() == HISTORY_LIMIT {
@@ -254,6 +303,34 @@ fn run_jobs(ctx: &ContextShared, jobs: &Jobs, halt: &AtomicBool, queue: mpsc::Re
         runtime.jobs_done = true;
     }
     ctx.notify();
+}
+
+/// Watches the scheduling delay, and says once (on stderr) when it keeps growing past the batch
+/// interval: the batches take longer than they come, and the stream falls further behind.
+#[derive(Default)]
+struct FallingBehind {
+    streak: usize,
+    last: std::time::Duration,
+    warned: bool,
+}
+
+impl FallingBehind {
+    fn observe(&mut self, info: &BatchInfo, interval: crate::time::Duration) {
+        let delay = info.scheduling_delay();
+        self.streak = if delay > self.last && delay > interval.to_std() { self.streak + 1 } else { 0 };
+        self.last = delay;
+        if self.streak >= FALLING_BEHIND && !self.warned {
+            self.warned = true;
+            eprintln!(
+                "dstream: the stream is falling behind: the scheduling delay grew for {} batches in a \
+                 row, to {:.1} s, with batches every {interval}: processing a batch takes longer than \
+                 the interval. Cap the source (SocketOptions::max_rate), turn on backpressure \
+                 (ssc.set_backpressure(true)), make the batches cheaper, or lengthen the interval.",
+                self.streak,
+                delay.as_secs_f64(),
+            );
+        }
+    }
 }
 
 /// Ticks the stateful nodes, then runs the outputs; a panic or error in either fails the batch.
@@ -306,7 +383,7 @@ fn write_checkpoint(checkpointing: &Checkpointing, jobs: &Jobs, batch: &Batch) -
         .map(|op| {
             let mut data = Vec::new();
             op.save(&mut data);
-            (op.name().to_string(), data)
+            (op.describe(), data)
         })
         .collect();
     let snapshot = Snapshot {
@@ -323,8 +400,7 @@ pub(crate) fn restore(ctx: &ContextShared, dir: &std::path::Path, snapshot: Snap
     let mut state = ctx.lock();
     let names = |items: &[(String, Vec<u8>)]| items.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
     let pipeline_inputs: Vec<String> = state.graph.inputs.iter().map(|i| i.name().to_string()).collect();
-    let pipeline_stateful: Vec<String> =
-        state.graph.stateful.iter().map(|op| op.name().to_string()).collect();
+    let pipeline_stateful: Vec<String> = state.graph.stateful.iter().map(|op| op.describe()).collect();
     if pipeline_inputs != names(&snapshot.inputs) || pipeline_stateful != names(&snapshot.stateful) {
         return Err(Error::new(
             ErrorKind::Checkpoint,
@@ -385,10 +461,11 @@ pub(crate) fn stop(ctx: &ContextShared, mode: Stop) {
     drop(state);
 
     inputs.iter().for_each(|input| input.stop(mode == Stop::Gracefully));
-    // Spark waits ten batch intervals at most for a graceful stop; we bound every wait by that.
-    let patience = (ctx.batch_interval * 10).to_std();
+    // Spark waits ten batch intervals at most for a graceful stop (its
+    // `spark.streaming.gracefulStopTimeout`); we bound every wait by that.
+    let patience = ctx.graceful_stop_timeout().to_std();
     if mode == Stop::Gracefully && !on_jobs_thread {
-        if inputs.iter().any(|input| input.pending()) {
+        if inputs.iter().any(|input| input.pending() > 0) {
             // Lines were received since the last batch: they land in the batch at the next
             // boundary, so run up to it.
             let last = ctx.clock.now().floor(ctx.batch_interval) + ctx.batch_interval;
@@ -405,7 +482,26 @@ pub(crate) fn stop(ctx: &ContextShared, mode: Stop) {
         // Let the batch in progress finish its output operations.
         wait_until(ctx, patience, |state| state.runtime.as_ref().is_none_or(|r| r.jobs_done));
     }
-    let state = ctx.lock();
+    // What was received but never processed: batches cut and not completed (queued, or still
+    // running when patience ran out), and records the sources hold that no batch took.
+    let cut = ctx.records_cut.load(Ordering::Acquire);
+    let done = ctx.records_done.load(Ordering::Acquire);
+    let held: u64 = inputs.iter().map(|input| input.pending()).sum();
+    let unprocessed = cut.saturating_sub(done) + held;
+    let mut state = ctx.lock();
+    state.unprocessed = unprocessed;
+    if mode == Stop::Gracefully && unprocessed > 0 {
+        state.stop_shortfall = Some(Error::new(
+            ErrorKind::Unprocessed,
+            format!(
+                "the graceful stop ran out of time: {unprocessed} of the {} records received were \
+                 not processed within {} (the batches could not keep up). Give it longer with \
+                 ssc.set_graceful_stop_timeout(...), or make the batches faster.",
+                cut + held,
+                crate::time::Duration::from_millis(patience.as_millis() as i64),
+            ),
+        ));
+    }
     if state.phase != ContextState::Stopped {
         finish(ctx, state);
     }
@@ -427,10 +523,27 @@ fn wait_until(
     }
 }
 
-/// Marks the context stopped and lets go of the graph (which holds the context in turn).
+/// The users' last handle on the context is gone (see `context::Handle`): nothing can reach it
+/// any more, so it stops as with `stop(Stop::Now)`, and lets go of its graph.
+pub(crate) fn release(ctx: &ContextShared) {
+    stop(ctx, Stop::Now);
+}
+
+/// Marks the context stopped and lets go of what holds the context in turn: the output
+/// operations, windows and states (whose nodes point back at it) and the listeners (whose
+/// closures may hold handles), so that a stopped context is freed once its handles are gone.
 fn finish(ctx: &ContextShared, mut state: std::sync::MutexGuard<'_, crate::context::State>) {
     state.phase = ContextState::Stopped;
-    state.graph.outputs.clear();
+    let graph = (
+        std::mem::take(&mut state.graph.outputs),
+        std::mem::take(&mut state.graph.stateful),
+        std::mem::take(&mut state.listeners),
+        state.checkpoint_lock.take(),
+    );
     drop(state);
+    crate::active::unregister(ctx);
     ctx.notify();
+    // Dropped without the lock: a closure's handle may be the last, and its drop stops (here:
+    // finds stopped) this very context.
+    drop(graph);
 }

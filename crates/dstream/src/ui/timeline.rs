@@ -5,9 +5,10 @@ use crate::scheduler::BatchInfo;
 use crate::time::Duration;
 use std::fmt::Write;
 
-/// The processed batches of a context drawn as two bar charts: records per batch, and processing
-/// time per batch against the batch interval (a batch slower than the interval makes the next ones
-/// wait: the stream falls behind). Like the timelines of Spark's Streaming UI tab.
+/// The processed batches of a context drawn as bar charts: records per batch, processing time
+/// per batch against the batch interval (a batch slower than the interval makes the next ones
+/// wait), and scheduling delay per batch (when it keeps growing, the stream falls behind). Like
+/// the timelines of Spark's Streaming UI tab.
 ///
 /// Get one from [`StreamingContext::batch_timeline`](crate::StreamingContext::batch_timeline);
 /// in a notebook, ending a cell with it shows the charts.
@@ -54,16 +55,20 @@ impl BatchTimeline {
         let processing: Vec<f64> =
             self.batches.iter().map(|b| b.processing_delay().as_secs_f64() * 1000.0).collect();
         let late = processing.iter().filter(|p| **p > interval_ms).count();
+        let scheduling: Vec<f64> =
+            self.batches.iter().map(|b| b.scheduling_delay().as_secs_f64() * 1000.0).collect();
+        let worst_wait = scheduling.iter().copied().fold(0.0, f64::max);
         let total_records: f64 = records.iter().sum();
         let mut html =
             String::from("<div class=\"dstream-timeline\" style=\"font-family:sans-serif;font-size:12px\">");
         let _ = write!(
             html,
-            "<div><b>{n} batches</b> every {} s · {} records in all · mean processing time {} · {} batch(es) slower than the interval</div>",
+            "<div><b>{n} batches</b> every {} s · {} records in all · mean processing time {} · {} batch(es) slower than the interval · longest scheduling delay {}</div>",
             self.batch_interval.as_secs_f64(),
             total_records,
             format_ms(mean(&processing)),
-            late
+            late,
+            format_ms(worst_wait)
         );
         if n == 0 {
             html.push_str("<div>No batch yet: start the context and let it run.</div></div>");
@@ -78,6 +83,14 @@ impl BatchTimeline {
             "Processing time per batch (dashed: the batch interval)",
             "processing",
             &processing,
+            Some(interval_ms),
+            &labels,
+            format_ms,
+        ));
+        html.push_str(&bar_chart(
+            "Scheduling delay per batch: from its boundary to its processing (growing: the stream falls behind)",
+            "scheduling",
+            &scheduling,
             Some(interval_ms),
             &labels,
             format_ms,
@@ -183,14 +196,19 @@ mod tests {
     use std::time::{Duration as StdDuration, UNIX_EPOCH};
 
     fn batch(i: i64, records: u64, processing_ms: u64) -> BatchInfo {
+        waiting(i, records, 0, processing_ms)
+    }
+
+    fn waiting(i: i64, records: u64, scheduling_ms: u64, processing_ms: u64) -> BatchInfo {
         let at = UNIX_EPOCH + StdDuration::from_secs(1_700_000_000 + i as u64);
+        let started = at + StdDuration::from_millis(scheduling_ms);
         BatchInfo {
             batch_time: Time::from_millis((1_700_000_000 + i) * 1000),
             num_records: records,
             input_descriptions: Vec::new(),
             submitted_at: at,
-            processing_started_at: at,
-            processing_ended_at: at + StdDuration::from_millis(processing_ms),
+            processing_started_at: started,
+            processing_ended_at: started + StdDuration::from_millis(processing_ms),
         }
     }
 
@@ -207,6 +225,18 @@ mod tests {
         assert!(html.contains("class=\"interval\""), "the interval line");
         assert!(html.contains("10 records in all"));
         assert!(html.contains("1 batch(es) slower than the interval"));
+    }
+
+    #[test]
+    fn draws_the_scheduling_delay_against_the_interval() {
+        let timeline = BatchTimeline::new(
+            Duration::from_secs(1),
+            vec![waiting(0, 3, 0, 10), waiting(1, 3, 800, 10), waiting(2, 3, 2500, 10)],
+        );
+        let html = timeline.to_html();
+        assert_eq!(html.matches("class=\"scheduling\"").count(), 3);
+        assert!(html.contains("longest scheduling delay 2.50 s"), "{html}");
+        assert_eq!(html.matches("class=\"interval\"").count(), 2, "the interval on both time charts");
     }
 
     #[test]
