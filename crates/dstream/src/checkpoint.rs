@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 const MAGIC: &[u8] = b"DSTREAM-CHECKPOINT 1\n";
 const PREFIX: &str = "checkpoint-";
 const KEEP: usize = 2;
+/// Left in a directory once checkpoints are written to it: a directory that has it but no
+/// checkpoint lost them (deleted by hand).
+const MARKER: &str = ".dstream-checkpoints";
 
 /// What a checkpoint holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,7 +85,7 @@ pub(crate) fn write(dir: &Path, snapshot: &Snapshot) -> Result<()> {
     let fail =
         |what: &str, path: &Path, e| Error::io(format!("cannot {what} the checkpoint {}", path.display()), e);
     let name = format!("{PREFIX}{:013}", snapshot.time.as_millis());
-    std::fs::create_dir_all(dir).map_err(|e| fail("create the directory of", dir, e))?;
+    crate::fs::create_dirs(dir, "checkpoint directory")?;
     let staging = dir.join(format!(".{name}.tmp"));
     let target = dir.join(&name);
     let mut file = std::fs::File::create(&staging).map_err(|e| fail("create", &staging, e))?;
@@ -90,8 +93,10 @@ pub(crate) fn write(dir: &Path, snapshot: &Snapshot) -> Result<()> {
     file.sync_all().map_err(|e| fail("flush", &staging, e))?;
     drop(file);
     std::fs::rename(&staging, &target).map_err(|e| fail("publish", &target, e))?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all(); // make the rename itself durable
+    crate::fs::sync_dir(dir); // make the rename itself durable
+    let marker = dir.join(MARKER);
+    if !marker.exists() {
+        let _ = std::fs::write(&marker, "dstream checkpoints are written in this folder\n");
     }
     for (_, old) in list(dir)?.into_iter().skip(KEEP) {
         let _ = std::fs::remove_file(old);
@@ -285,6 +290,12 @@ impl StreamingContext {
                 );
             }
             crate::scheduler::restore(ssc.shared(), dir, snapshot)?;
+        } else if dir.join(MARKER).exists() {
+            eprintln!(
+                "dstream: {} held checkpoints of an earlier run, and holds none now (deleted?): \
+                 starting afresh, with empty windows and states.",
+                dir.display()
+            );
         }
         Ok(ssc)
     }

@@ -324,8 +324,7 @@ impl StreamingContext {
     /// ```
     pub fn checkpoint(&self, dir: impl AsRef<Path>) -> Result<()> {
         let dir = dir.as_ref();
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::io(format!("cannot create the checkpoint directory {}", dir.display()), e))?;
+        crate::fs::create_dirs(dir, "checkpoint directory")?;
         let mut state = self.shared().lock();
         if state.phase != ContextState::Initialized {
             return Err(Error::invalid_state("checkpoint(dir) must be called before start()"));

@@ -80,6 +80,7 @@ pub mod clock;
 mod context;
 pub mod dstream;
 mod error;
+mod fs;
 pub mod input;
 #[cfg(feature = "kafka")]
 pub mod kafka;

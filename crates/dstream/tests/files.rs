@@ -151,3 +151,43 @@ fn text_file_stream_bounds_lines_and_counts_reading_in_the_scheduling_delay() {
         assert_eq!(info.submitted_at(), boundary, "delays run from the batch's boundary");
     }
 }
+
+/// A link in the watched folder is followed (its file is read like any other), and a link that
+/// leads nowhere is reported rather than skipped without a word.
+#[test]
+fn text_file_stream_follows_links_and_reports_broken_ones() {
+    let dir = TempDir::new("files-links");
+    let outside = TempDir::new("files-links-target");
+    let ssc = StreamingContext::new(Duration::from_millis(50)).unwrap();
+    let batches = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&batches);
+    ssc.text_file_stream(&dir.0)
+        .foreach_rdd(move |rdd| sink.lock().unwrap().extend(rdd.iter().map(|l| l.to_string())));
+    ssc.start().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(outside.0.join("data.txt"), "through a link\n").unwrap();
+    std::os::unix::fs::symlink(outside.0.join("data.txt"), dir.0.join("linked.txt")).unwrap();
+    std::os::unix::fs::symlink(outside.0.join("missing.txt"), dir.0.join("broken.txt")).unwrap();
+    wait_for(10, "the linked file's line", || !batches.lock().unwrap().is_empty());
+    std::thread::sleep(std::time::Duration::from_millis(120));
+    ssc.stop(Stop::Now).unwrap();
+    assert_eq!(*batches.lock().unwrap(), ["through a link"]);
+    let report = &ssc.receiver_reports()[0];
+    assert_eq!(report.errors, 1, "the broken link, once: {report:?}");
+    assert!(
+        report
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("broken.txt is a link to a file that does not exist")
+    );
+}
+
+#[test]
+fn a_path_through_a_file_names_the_file_in_the_way() {
+    let dir = TempDir::new("files-in-the-way");
+    std::fs::write(dir.0.join("notes.txt"), "x").unwrap();
+    let ssc = StreamingContext::new(Duration::from_secs(1)).unwrap();
+    let err = ssc.checkpoint(dir.0.join("notes.txt").join("ckpt")).unwrap_err();
+    assert!(err.to_string().contains("notes.txt is a file, not a folder"), "{err}");
+}

@@ -275,3 +275,45 @@ fn a_checkpoint_of_another_state_type_is_refused_naming_both_types() {
         "{message}"
     );
 }
+
+/// The child of the next test: recovers from (or creates in) the directory it is given.
+#[test]
+fn emptied_child() {
+    let Some(dir) = std::env::var_os("DSTREAM_EMPTIED_CHILD") else { return };
+    let clock = ManualClock::new(Time::from_millis(0));
+    let ssc = StreamingContext::get_or_create(&dir, || setup(&clock, &PathBuf::from(&dir).join("out.txt")))
+        .unwrap();
+    assert_eq!(ssc.resumed_from(), None);
+}
+
+/// A checkpoint directory whose checkpoints were deleted by hand starts afresh, and says so.
+#[test]
+fn a_checkpoint_directory_emptied_by_hand_starts_afresh_and_says_so() {
+    let dir = TempDir::new("emptied");
+    let checkpoint = dir.0.join("ckpt");
+    let clock = ManualClock::new(Time::from_millis(0));
+    let ssc = StreamingContext::get_or_create(&checkpoint, || setup(&clock, &dir.0.join("out.txt"))).unwrap();
+    ssc.start().unwrap();
+    clock.set(Time::from_millis(2000));
+    wait_for(10, "two batches", || ssc.batch_history().len() >= 2);
+    ssc.stop(Stop::Now).unwrap();
+    let run = |label: &str| {
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "emptied_child", "--nocapture", "--test-threads=1"])
+            .env("DSTREAM_EMPTIED_CHILD", &checkpoint)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{label}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    for entry in std::fs::read_dir(&checkpoint).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap().to_string_lossy().starts_with("checkpoint-") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    let said = run("emptied");
+    assert!(said.contains("held checkpoints of an earlier run, and holds none now"), "{said}");
+    std::fs::remove_dir_all(&checkpoint).unwrap();
+    assert!(!run("new").contains("held checkpoints"), "a new directory is not a loss");
+}

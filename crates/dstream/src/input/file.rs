@@ -31,6 +31,8 @@ struct FileState {
     /// The threshold of the run a checkpoint was taken in: files that appeared while the
     /// stream was down are read after a restart.
     restored_threshold: Option<i64>,
+    /// Links that led nowhere, reported once each.
+    broken_links: std::collections::HashSet<PathBuf>,
     report: ReceiverReport,
 }
 
@@ -52,7 +54,18 @@ impl Source<Text> for FileSource {
     fn take_batch(&self, _time: Time) -> Vec<Text> {
         let mut state = self.lock();
         let new_files = match new_files(&self.dir, &state) {
-            Ok(files) => files,
+            Ok((files, broken)) => {
+                for link in broken {
+                    if state.broken_links.insert(link.clone()) {
+                        state.report.errors += 1;
+                        state.report.last_error = Some(format!(
+                            "{} is a link to a file that does not exist: skipped",
+                            link.display()
+                        ));
+                    }
+                }
+                files
+            }
             Err(e) => {
                 state.report.errors += 1;
                 state.report.last_error = Some(format!("cannot list {}: {e}", self.dir.display()));
@@ -137,27 +150,36 @@ impl FileSource {
     }
 }
 
-/// Files of `dir` not seen yet, modified after the threshold, oldest first; names starting with
-/// `.` are skipped (write a file under such a name, then rename it, to publish it whole).
-fn new_files(dir: &Path, state: &FileState) -> std::io::Result<Vec<(i64, PathBuf)>> {
-    let mut found = Vec::new();
+/// A file to read: its modification time (ms since the epoch) and its path.
+type NewFile = (i64, PathBuf);
+
+/// Files of `dir` not seen yet, modified after the threshold, oldest first, and the links that
+/// lead nowhere; names starting with `.` are skipped (write a file under such a name, then
+/// rename it, to publish it whole).
+fn new_files(dir: &Path, state: &FileState) -> std::io::Result<(Vec<NewFile>, Vec<PathBuf>)> {
+    let (mut found, mut broken) = (Vec::new(), Vec::new());
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         if entry.file_name().to_string_lossy().starts_with('.') {
             continue;
         }
-        let meta = match entry.metadata() {
+        let path = entry.path();
+        // Links are followed: a link to a file is read like the file.
+        let meta = match std::fs::metadata(&path) {
             Ok(meta) if meta.is_file() => meta,
-            _ => continue,
+            Ok(_) => continue,
+            Err(_) => {
+                broken.push(path); // a link that leads nowhere
+                continue;
+            }
         };
         let mtime = meta.modified().map(ms_since_epoch).unwrap_or(0);
-        let path = entry.path();
         if mtime > state.ignore_threshold && !state.seen.contains_key(&path) {
             found.push((mtime, path));
         }
     }
     found.sort();
-    Ok(found)
+    Ok((found, broken))
 }
 
 fn ms_since_epoch(t: SystemTime) -> i64 {
@@ -173,7 +195,8 @@ impl StreamingContext {
     ///
     /// At each batch, files modified since the context started and not read before are read
     /// whole, oldest first; each of their lines is a record. Names starting with `.` are ignored:
-    /// write a file as `.name` and rename it when complete, so no half-written file is read. A
+    /// write a file as `.name` and rename it when complete, so no half-written file is read.
+    /// Links are followed (a link to nowhere is reported in the receiver report). A
     /// line longer than 1 MiB (the socket's [`max_line_bytes`](crate::SocketOptions::max_line_bytes))
     /// is dropped and counted in [`receiver_reports`](StreamingContext::receiver_reports). The
     /// time spent reading is part of the batch's
@@ -213,6 +236,7 @@ impl StreamingContext {
                 ignore_threshold: i64::MAX,
                 seen: HashMap::new(),
                 restored_threshold: None,
+                broken_links: Default::default(),
                 report,
             }),
         };

@@ -30,8 +30,7 @@ pub(crate) fn write_text_dir<T: Debug>(dir: &Path, parts: &[Vec<T>]) -> Result<(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&parent)
-        .map_err(|e| Error::io(format!("cannot create the directory {}", parent.display()), e))?;
+    crate::fs::create_dirs(&parent, "directory")?;
     let unique = format!(
         "{}-{}",
         std::process::id(),
@@ -62,15 +61,8 @@ fn write_parts<T: Debug>(staging: &Path, parts: &[Vec<T>]) -> Result<()> {
     }
     let success = staging.join("_SUCCESS");
     std::fs::File::create(&success).and_then(|f| f.sync_all()).map_err(|e| fail(&success, e))?;
-    sync_dir(staging);
+    crate::fs::sync_dir(staging);
     Ok(())
-}
-
-/// Makes a directory's entries (created files, renames) durable.
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
 }
 
 /// Renames `staging` to `dir`, replacing an older `dir` (which is moved aside first).
@@ -81,7 +73,7 @@ fn publish(staging: &Path, dir: &Path, parent: &Path, name: &str, unique: &str) 
         std::fs::rename(dir, &old).map_err(|e| Error::io(format!("cannot replace {}", dir.display()), e))?;
     }
     std::fs::rename(staging, dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
-    sync_dir(parent);
+    crate::fs::sync_dir(parent);
     if replaced {
         let _ = std::fs::remove_dir_all(&old);
     }
