@@ -107,11 +107,12 @@ pub use rdd::{Data, Rdd};
 pub use scheduler::BatchInfo;
 pub use stats::{StatCounter, StatValue};
 pub use text::Text;
-pub use time::{Duration, Interval, Time};
+pub use time::{Duration, Interval, Time, millis, minutes, secs};
 
 /// Everything a notebook needs: `use dstream::prelude::*;`.
 pub mod prelude {
     pub use crate::{
         DStream, Duration, LineServer, PairDStreamExt, Rdd, StatCounter, Stop, StreamingContext, Text, Time,
+        millis, minutes, secs,
     };
 }

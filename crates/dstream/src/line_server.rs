@@ -35,8 +35,8 @@ pub struct LineServerBuilder {
 
 impl LineServerBuilder {
     /// Sends one line every `interval` (default: 2 s, as in the lab).
-    pub fn every(mut self, interval: Duration) -> Self {
-        self.every = interval;
+    pub fn every(mut self, interval: impl Into<Duration>) -> Self {
+        self.every = interval.into();
         self
     }
 

@@ -27,6 +27,9 @@ const BATCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 /// If the pipeline fails (a function of it panics), with the stream's error message, or if a batch
 /// takes longer than a minute.
 ///
+/// A pipeline that needs a checkpoint directory (`update_state_by_key`,
+/// `reduce_by_key_and_window_inv`...) and sets none gets a temporary one, removed afterwards.
+///
 /// # Examples
 ///
 /// ```
@@ -83,6 +86,10 @@ fn run<T: Data, U: Data>(
     // Two partitions, like Spark's local[2], whatever the machine.
     ssc.set_default_parallelism(2);
     let output = pipeline(ssc.queue_stream(batches, true, None));
+    // A pipeline that needs a checkpoint directory (state, incremental windows) gets a fresh
+    // one of its own when it set none: what is tested is the pipeline, not where it keeps its
+    // checkpoints.
+    let scratch = provide_checkpoint_dir(&ssc);
     let outputs: Arc<Mutex<Vec<Option<Vec<U>>>>> = Arc::new(Mutex::new(vec![None; n_batches]));
     let sink = Arc::clone(&outputs);
     output.foreach_rdd_with_time(move |rdd, time| {
@@ -104,6 +111,44 @@ fn run<T: Data, U: Data>(
     }
     let history = ssc.batch_history();
     let _ = ssc.stop(Stop::Now);
+    if let Some(dir) = scratch {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     let outputs = std::mem::take(&mut *outputs.lock().unwrap_or_else(|e| e.into_inner()));
     (outputs, history)
+}
+
+/// Sets a fresh temporary checkpoint directory on `ssc` if its pipeline requires one and has
+/// none; returns it, to be removed after the run.
+fn provide_checkpoint_dir(ssc: &StreamingContext) -> Option<std::path::PathBuf> {
+    let needed = {
+        let state = ssc.shared().lock();
+        state.checkpoint_dir.is_none() && state.graph.stateful.iter().any(|op| op.requires_checkpoint())
+    };
+    if !needed {
+        return None;
+    }
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+    let dir = std::env::temp_dir().join(format!(
+        "dstream-run-batches-{}-{nanos}-{}",
+        std::process::id(),
+        RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    ssc.checkpoint(&dir).ok()?;
+    Some(dir)
+}
+
+/// `records`, sorted: compares batches as multisets, for pipelines whose order within a batch
+/// is not the point (Spark's order within a batch is its hash partitioning's, so any order is
+/// a correct one).
+///
+/// ```
+/// use dstream::testing::sorted;
+/// assert_eq!(sorted(vec![("b", 1), ("a", 2)]), sorted(vec![("a", 2), ("b", 1)]));
+/// ```
+pub fn sorted<T: Ord>(mut records: Vec<T>) -> Vec<T> {
+    records.sort();
+    records
 }

@@ -126,16 +126,28 @@ impl Text {
     }
 
     /// The parts separated by `separator`, like `str::split` (and Python's `split(" ")`):
-    /// consecutive separators give empty parts, and an empty text gives one empty part.
+    /// consecutive separators give empty parts, and an empty text gives one empty part. The
+    /// separator is what `str::split` takes: a `char` (`' '`), a string (`" "`, `", "`), an
+    /// array or slice of `char`s (`[' ', ',']`), or a `char` predicate
+    /// (`char::is_whitespace`, `|c| c == ';'`).
+    ///
+    /// The iterator owns a handle on the text (the words are not copied), so it can be returned
+    /// from a closure: `lines.flat_map(|line| line.split(" "))` works as in PySpark.
     ///
     /// ```
     /// use dstream::Text;
     /// let parts: Vec<Text> = Text::from("a,,b").split(',').collect();
     /// assert_eq!(parts, ["a", "", "b"]);
     /// assert_eq!(Text::from("").split(' ').count(), 1);
+    /// let words: Vec<Text> = Text::from("spark streaming").split(" ").collect(); // as in Python
+    /// assert_eq!(words, ["spark", "streaming"]);
+    /// let fields: Vec<Text> = Text::from("a; b,c").split([';', ',']).collect();
+    /// assert_eq!(fields, ["a", " b", "c"]);
+    /// let digits: Vec<Text> = Text::from("a1b22c").split(|c: char| c.is_ascii_digit()).collect();
+    /// assert_eq!(digits, ["a", "b", "", "c"]);
     /// ```
-    pub fn split(&self, separator: char) -> Split {
-        Split { text: self.clone(), position: 0, separator, done: false }
+    pub fn split<P: Separator>(&self, separator: P) -> Split<P> {
+        Split { text: self.clone(), position: 0, separator, done: false, started: false }
     }
 
     /// The parts separated by runs of whitespace, without empty parts (Python's `split()`).
@@ -149,25 +161,122 @@ impl Text {
         SplitWhitespace { text: self.clone(), position: 0 }
     }
 
-    /// The text without leading and trailing whitespace.
+    /// The text without leading and trailing whitespace, as a `Text` (Python's `strip()`), so
+    /// that `line.trim().split(' ')` works inside a closure.
     pub fn trim(&self) -> Text {
         let s = self.as_str();
         let start = s.len() - s.trim_start().len();
         let end = s.trim_end().len().max(start);
         self.sub(start..end)
     }
+
+    /// The text in lower case, as a `Text` (Python's `lower()`): `line.to_lowercase().split(' ')`
+    /// works inside a closure, where `str::to_lowercase` would leave a `String` that the split
+    /// cannot outlive.
+    ///
+    /// ```
+    /// use dstream::{DStream, testing::run_batches};
+    /// let out = run_batches(vec![vec!["Spark STREAMING"]], |lines: DStream<&str>| {
+    ///     lines.map(dstream::Text::from).flat_map(|l| l.to_lowercase().split(' '))
+    /// });
+    /// assert_eq!(out, vec![vec!["spark", "streaming"]]);
+    /// ```
+    pub fn to_lowercase(&self) -> Text {
+        let s = self.as_str();
+        if s.bytes().all(|b| !b.is_ascii_uppercase() && b.is_ascii()) {
+            self.clone()
+        } else {
+            Text::from(s.to_lowercase())
+        }
+    }
+
+    /// The text in upper case, as a `Text` (Python's `upper()`).
+    ///
+    /// ```
+    /// use dstream::Text;
+    /// assert_eq!(Text::from("été").to_uppercase(), "ÉTÉ");
+    /// ```
+    pub fn to_uppercase(&self) -> Text {
+        let s = self.as_str();
+        if s.bytes().all(|b| !b.is_ascii_lowercase() && b.is_ascii()) {
+            self.clone()
+        } else {
+            Text::from(s.to_uppercase())
+        }
+    }
 }
 
-/// The iterator of [`Text::split`].
+/// What [`Text::split`] splits on: the separators `str::split` takes — a `char`, a string, an
+/// array or slice of `char`s, a `char` predicate. (`str::split`'s own `Pattern` trait cannot be
+/// named outside the standard library.)
+pub trait Separator {
+    /// The first match in `haystack`, as byte positions `start..end`.
+    fn find_in(&mut self, haystack: &str) -> Option<(usize, usize)>;
+}
+
+impl Separator for char {
+    #[inline]
+    fn find_in(&mut self, haystack: &str) -> Option<(usize, usize)> {
+        haystack.find(*self).map(|at| (at, at + self.len_utf8()))
+    }
+}
+
+impl Separator for &str {
+    #[inline]
+    fn find_in(&mut self, haystack: &str) -> Option<(usize, usize)> {
+        haystack.find(*self).map(|at| (at, at + self.len()))
+    }
+}
+
+impl Separator for String {
+    fn find_in(&mut self, haystack: &str) -> Option<(usize, usize)> {
+        self.as_str().find_in(haystack)
+    }
+}
+
+impl Separator for &String {
+    fn find_in(&mut self, haystack: &str) -> Option<(usize, usize)> {
+        self.as_str().find_in(haystack)
+    }
+}
+
+impl<const N: usize> Separator for [char; N] {
+    fn find_in(&mut self, haystack: &str) -> Option<(usize, usize)> {
+        haystack.char_indices().find(|(_, c)| self.contains(c)).map(|(at, c)| (at, at + c.len_utf8()))
+    }
+}
+
+impl<const N: usize> Separator for &[char; N] {
+    fn find_in(&mut self, haystack: &str) -> Option<(usize, usize)> {
+        haystack.char_indices().find(|(_, c)| self.contains(c)).map(|(at, c)| (at, at + c.len_utf8()))
+    }
+}
+
+impl Separator for &[char] {
+    fn find_in(&mut self, haystack: &str) -> Option<(usize, usize)> {
+        haystack.char_indices().find(|(_, c)| self.contains(c)).map(|(at, c)| (at, at + c.len_utf8()))
+    }
+}
+
+impl<F: FnMut(char) -> bool> Separator for F {
+    fn find_in(&mut self, haystack: &str) -> Option<(usize, usize)> {
+        haystack.char_indices().find(|(_, c)| self(*c)).map(|(at, c)| (at, at + c.len_utf8()))
+    }
+}
+
+/// The iterator of [`Text::split`]; `Split` alone is the one for a `char` separator.
 #[derive(Clone)]
-pub struct Split {
+pub struct Split<P = char> {
     text: Text,
     position: usize,
-    separator: char,
+    separator: P,
     done: bool,
+    /// A part was returned: an empty match right where the previous one ended does not count
+    /// again (as in `str::split("")`).
+    started: bool,
 }
 
-impl Iterator for Split {
+impl<P: Separator> Iterator for Split<P> {
     type Item = Text;
 
     #[inline]
@@ -175,14 +284,25 @@ impl Iterator for Split {
         if self.done {
             return None;
         }
-        let rest = &self.text.as_str()[self.position..];
-        let (end, next) = match rest.find(self.separator) {
-            Some(at) => (self.position + at, self.position + at + self.separator.len_utf8()),
-            None => {
-                self.done = true;
-                (self.text.len(), self.text.len())
+        let text = self.text.as_str();
+        let mut from = self.position;
+        let found = loop {
+            match self.separator.find_in(&text[from..]) {
+                Some((start, end)) if start == end && from + start == self.position && self.started => {
+                    match text[from..].chars().next() {
+                        Some(c) => from += c.len_utf8(),
+                        None => break None,
+                    }
+                }
+                Some((start, end)) => break Some((from + start, from + end)),
+                None => break None,
             }
         };
+        self.started = true;
+        let (end, next) = found.unwrap_or_else(|| {
+            self.done = true;
+            (text.len(), text.len())
+        });
         let part = self.text.sub(self.position..end);
         self.position = next;
         Some(part)
@@ -338,6 +458,32 @@ mod tests {
         }
         let multi: Vec<Text> = Text::from("a→b→").split('→').collect();
         assert_eq!(multi, ["a", "b", ""]);
+    }
+
+    /// Every separator `str::split` takes gives what `str::split` gives.
+    #[test]
+    fn split_with_any_separator_matches_str_split() {
+        fn same<P: Separator + Clone, Q: for<'a> FnMut(&'a str) -> Vec<&'a str>>(p: P, mut std: Q) {
+            for s in ["", " ", "a", "a b", "a  b ", "  x", "a, b,,c", "été, à;🚀", "ab", "abc"] {
+                let ours: Vec<String> = Text::from(s).split(p.clone()).map(String::from).collect();
+                assert_eq!(ours, std(s), "{s:?}");
+            }
+        }
+        same(" ", |s| s.split(" ").collect());
+        same(", ", |s| s.split(", ").collect());
+        same("", |s| s.split("").collect());
+        same(String::from(","), |s| s.split(",").collect());
+        same([',', ';'], |s| s.split([',', ';']).collect());
+        same(char::is_whitespace, |s| s.split(char::is_whitespace).collect());
+        same(|c: char| c == 'b', |s| s.split('b').collect());
+    }
+
+    #[test]
+    fn case_and_trim_give_texts() {
+        assert_eq!(Text::from("Spark Été").to_lowercase(), "spark été");
+        assert_eq!(Text::from("spark").to_uppercase(), "SPARK");
+        let words: Vec<Text> = Text::from("  The Fox ").trim().to_lowercase().split(' ').collect();
+        assert_eq!(words, ["the", "fox"]);
     }
 
     #[test]

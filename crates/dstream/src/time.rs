@@ -69,6 +69,38 @@ impl From<std::time::Duration> for Duration {
     }
 }
 
+impl From<Duration> for std::time::Duration {
+    /// The same length (negative lengths become zero), so a [`Duration`] of this crate goes
+    /// wherever the standard library's is expected: `std::thread::sleep(secs(1).into())`.
+    fn from(d: Duration) -> Self {
+        d.to_std()
+    }
+}
+
+/// `n` seconds (Scala's `Seconds(n)`): `StreamingContext::new(secs(5))`.
+///
+/// ```
+/// use dstream::prelude::*;
+/// assert_eq!(secs(5), Duration::from_secs(5));
+/// assert_eq!(millis(1500), secs(1) + millis(500));
+/// assert_eq!(minutes(1), secs(60));
+/// let pause: std::time::Duration = millis(10).into();
+/// std::thread::sleep(pause);
+/// ```
+pub const fn secs(n: i64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// `n` milliseconds (Scala's `Milliseconds(n)`).
+pub const fn millis(n: i64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// `n` minutes (Scala's `Minutes(n)`).
+pub const fn minutes(n: i64) -> Duration {
+    Duration::from_minutes(n)
+}
+
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ms", self.0)

@@ -203,3 +203,26 @@ fn state_and_inverse_windows_require_a_checkpoint_directory() {
     assert!(err.to_string().contains("checkpoint directory has not been set"), "{err}");
     assert!(err.to_string().contains("update_state_by_key"), "{err}");
 }
+
+/// The test helper gives a pipeline that needs a checkpoint directory one of its own: Spark's
+/// efficient form of a windowed count (with an inverse function) is tested like the others.
+#[test]
+fn run_batches_provides_a_checkpoint_directory_to_pipelines_that_need_one() {
+    use dstream::testing::run_batches;
+    let out =
+        run_batches(vec![vec![("a", 1)], vec![("a", 1), ("b", 1)], vec![]], |s: DStream<(&str, i64)>| {
+            s.reduce_by_key_and_window_inv(
+                |a, b| a + b,
+                |a, b| a - b,
+                Duration::from_secs(2),
+                Duration::from_secs(1),
+            )
+        });
+    assert_eq!(out, vec![vec![("a", 1)], vec![("a", 2), ("b", 1)], vec![("a", 1), ("b", 1)]]);
+    let totals = run_batches(vec![vec![("a", 1)], vec![("a", 2)]], |s: DStream<(&str, i64)>| {
+        s.update_state_by_key(|new: Vec<i64>, old: Option<i64>| {
+            Some(old.unwrap_or(0) + new.iter().sum::<i64>())
+        })
+    });
+    assert_eq!(totals[1], vec![("a", 3)]);
+}

@@ -321,7 +321,7 @@ impl<T: Data> DStream<T> {
     /// });
     /// assert_eq!(out, vec![vec![2], vec![3], vec![1], vec![0]]);
     /// ```
-    pub fn count_by_window(&self, window: Duration, slide: Duration) -> DStream<i64> {
+    pub fn count_by_window(&self, window: impl Into<Duration>, slide: impl Into<Duration>) -> DStream<i64> {
         self.count().window(window, slide).reduce(|a, b| a + b)
     }
 
@@ -366,8 +366,8 @@ impl<T: Data + Persist> DStream<T> {
     /// });
     /// assert_eq!(out, vec![None, Some(vec![1, 2]), None, Some(vec![2, 3, 4])]);
     /// ```
-    pub fn window(&self, window: Duration, slide: Duration) -> DStream<T> {
-        windowed::window(self, window, slide)
+    pub fn window(&self, window: impl Into<Duration>, slide: impl Into<Duration>) -> DStream<T> {
+        windowed::window(self, window.into(), slide.into())
     }
 
     /// All records of the last `window` of batches combined with `f`, every `slide` (Spark's
@@ -383,8 +383,8 @@ impl<T: Data + Persist> DStream<T> {
     pub fn reduce_by_window(
         &self,
         f: impl Fn(T, T) -> T + Send + Sync + 'static,
-        window: Duration,
-        slide: Duration,
+        window: impl Into<Duration>,
+        slide: impl Into<Duration>,
     ) -> DStream<T> {
         let f = Arc::new(f);
         let g = Arc::clone(&f);
@@ -405,7 +405,11 @@ impl<T: Data + Eq + Hash + Persist> DStream<T> {
     /// });
     /// assert_eq!(out, vec![vec![("a", 1), ("b", 1)], vec![("a", 2), ("b", 1)], vec![("a", 1)]]);
     /// ```
-    pub fn count_by_value_and_window(&self, window: Duration, slide: Duration) -> DStream<(T, i64)> {
+    pub fn count_by_value_and_window(
+        &self,
+        window: impl Into<Duration>,
+        slide: impl Into<Duration>,
+    ) -> DStream<(T, i64)> {
         self.map(|x| (x, 1i64)).reduce_by_key_and_window_inv_filtered(
             |a, b| a + b,
             |a, b| a - b,

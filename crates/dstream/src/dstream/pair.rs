@@ -78,8 +78,8 @@ pub trait PairDStreamExt<K, V> {
     fn reduce_by_key_and_window(
         &self,
         f: impl Fn(V, V) -> V + Send + Sync + 'static,
-        window: Duration,
-        slide: Duration,
+        window: impl Into<Duration>,
+        slide: impl Into<Duration>,
     ) -> DStream<(K, V)>
     where
         K: Persist,
@@ -107,8 +107,8 @@ pub trait PairDStreamExt<K, V> {
         &self,
         f: impl Fn(V, V) -> V + Send + Sync + 'static,
         inv: impl Fn(V, V) -> V + Send + Sync + 'static,
-        window: Duration,
-        slide: Duration,
+        window: impl Into<Duration>,
+        slide: impl Into<Duration>,
     ) -> DStream<(K, V)>
     where
         K: Persist,
@@ -122,8 +122,8 @@ pub trait PairDStreamExt<K, V> {
         &self,
         f: impl Fn(V, V) -> V + Send + Sync + 'static,
         inv: impl Fn(V, V) -> V + Send + Sync + 'static,
-        window: Duration,
-        slide: Duration,
+        window: impl Into<Duration>,
+        slide: impl Into<Duration>,
         keep: impl Fn(&(K, V)) -> bool + Send + Sync + 'static,
     ) -> DStream<(K, V)>
     where
@@ -171,8 +171,8 @@ impl<K: Data + Eq + Hash, V: Data> PairDStreamExt<K, V> for DStream<(K, V)> {
     fn reduce_by_key_and_window(
         &self,
         f: impl Fn(V, V) -> V + Send + Sync + 'static,
-        window: Duration,
-        slide: Duration,
+        window: impl Into<Duration>,
+        slide: impl Into<Duration>,
     ) -> DStream<(K, V)>
     where
         K: Persist,
@@ -183,8 +183,8 @@ impl<K: Data + Eq + Hash, V: Data> PairDStreamExt<K, V> for DStream<(K, V)> {
             "reduce_by_key_and_window",
             Arc::new(f),
             None,
-            window,
-            slide,
+            window.into(),
+            slide.into(),
         )
     }
 
@@ -192,8 +192,8 @@ impl<K: Data + Eq + Hash, V: Data> PairDStreamExt<K, V> for DStream<(K, V)> {
         &self,
         f: impl Fn(V, V) -> V + Send + Sync + 'static,
         inv: impl Fn(V, V) -> V + Send + Sync + 'static,
-        window: Duration,
-        slide: Duration,
+        window: impl Into<Duration>,
+        slide: impl Into<Duration>,
     ) -> DStream<(K, V)>
     where
         K: Persist,
@@ -205,8 +205,8 @@ impl<K: Data + Eq + Hash, V: Data> PairDStreamExt<K, V> for DStream<(K, V)> {
             "reduce_by_key_and_window_inv",
             Arc::new(f),
             Some(inverse),
-            window,
-            slide,
+            window.into(),
+            slide.into(),
         )
     }
 
@@ -214,8 +214,8 @@ impl<K: Data + Eq + Hash, V: Data> PairDStreamExt<K, V> for DStream<(K, V)> {
         &self,
         f: impl Fn(V, V) -> V + Send + Sync + 'static,
         inv: impl Fn(V, V) -> V + Send + Sync + 'static,
-        window: Duration,
-        slide: Duration,
+        window: impl Into<Duration>,
+        slide: impl Into<Duration>,
         keep: impl Fn(&(K, V)) -> bool + Send + Sync + 'static,
     ) -> DStream<(K, V)>
     where
@@ -228,8 +228,8 @@ impl<K: Data + Eq + Hash, V: Data> PairDStreamExt<K, V> for DStream<(K, V)> {
             "reduce_by_key_and_window_inv",
             Arc::new(f),
             Some(inverse),
-            window,
-            slide,
+            window.into(),
+            slide.into(),
         )
     }
 

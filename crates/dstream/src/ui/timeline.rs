@@ -38,8 +38,8 @@ const BOTTOM: f64 = 22.0;
 impl BatchTimeline {
     /// A timeline of `batches` (oldest first) of a context cutting a batch every
     /// `batch_interval`.
-    pub fn new(batch_interval: Duration, batches: Vec<BatchInfo>) -> Self {
-        BatchTimeline { batch_interval, batches }
+    pub fn new(batch_interval: impl Into<Duration>, batches: Vec<BatchInfo>) -> Self {
+        BatchTimeline { batch_interval: batch_interval.into(), batches }
     }
 
     /// The batches drawn.

@@ -33,7 +33,13 @@ pub struct WindowDiagram {
 impl WindowDiagram {
     /// The diagram for `batches` batches; fails, naming the durations, if the window or the slide
     /// is not a positive multiple of the batch interval.
-    pub fn new(batch_interval: Duration, window: Duration, slide: Duration, batches: usize) -> Result<Self> {
+    pub fn new(
+        batch_interval: impl Into<Duration>,
+        window: impl Into<Duration>,
+        slide: impl Into<Duration>,
+        batches: usize,
+    ) -> Result<Self> {
+        let (batch_interval, window, slide) = (batch_interval.into(), window.into(), slide.into());
         for (what, d) in [("window", window), ("slide", slide)] {
             if batch_interval <= Duration::ZERO || d <= Duration::ZERO || !d.is_multiple_of(batch_interval) {
                 return Err(Error::invalid_argument(format!(
