@@ -27,6 +27,9 @@ c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this f
 
 c.CourseDirectory.course_id = "tp-spark-streaming"
 c.CourseDirectory.root = os.environ.get("TP_COURSE_DIR", os.getcwd())
+# scripts/grade runs several nbgrader processes at once: a writer waits (up to 5 minutes) for
+# another to finish instead of failing with "database is locked".
+c.CourseDirectory.db_url = f"sqlite:///{os.path.join(c.CourseDirectory.root, 'gradebook.db')}?timeout=300"
 
 # Student version: the solution regions of a Rust cell become a stub that compiles (`todo!()`
 # has any type) and fails when the tests call it. nbgrader looks the stub up by the kernel's

@@ -76,7 +76,7 @@ def neutralise_commands(source):
     for index in leading_commands(source):
         line = lines[index]
         if COMMAND.match(line).group(1) not in HARMLESS_COMMANDS:
-            lines[index] = f"// [correction] commande « {line.strip()} » ignorée : seules les cellules du sujet chargent des bibliothèques ou changent les réglages du noyau."
+            lines[index] = f"// [correction] commande « {line.strip()} » ignorée : seules les cellules du sujet peuvent charger des bibliothèques ou modifier les réglages du noyau."
     return "\n".join(lines)
 
 
@@ -163,10 +163,11 @@ def explain_memory_errors(nb, per_process):
         found = MEMORY.search(text)
         if not found:
             continue
+        asked = f"{int(found.group(1)) / (1 << 30):.1f}".replace(".", ",")  # French decimals
         for output in cell.outputs:
             if output.get("output_type") == "error":
                 output["evalue"] += (
-                    f" — la cellule a demandé {int(found.group(1)) / (1 << 30):.1f} Gio d'un coup ; pendant la "
+                    f" — la cellule a demandé {asked} Gio d'un coup ; pendant la "
                     f"correction, chaque processus est limité à {per_process >> 30} Gio."
                 )
                 break
@@ -175,15 +176,72 @@ def explain_memory_errors(nb, per_process):
 class SandboxedExecute(Execute):
     """nbgrader's Execute, with the notebook run inside the grading sandbox (grading/sandbox.py):
     same kernel, same timeouts, same error replies, but the students' code sees nothing of the
-    teacher's files, the gradebook or the network."""
+    teacher's files, the gradebook or the network.
+
+    Within a batch, a notebook identical to one already run (the same cells, data files, crate
+    and grading code: an untouched or missing notebook, a shared answer) is not run again: its
+    outputs are those of the first run (`TP_GRADING_RESULTS`, emptied by scripts/grade before
+    each batch)."""
 
     def preprocess(self, nb, resources, km=None):
         import sandbox
 
-        box = sandbox.Sandbox(os.environ["LAB_HOME"], os.environ["VENV"], os.environ["TP_GRADING_CACHE"])
-        executed = box.run(nb, resources["metadata"]["path"], cell_timeout=self.timeout, timeout=SANDBOX_TIMEOUT)
-        explain_memory_errors(executed, sandbox.MEMORY_PER_PROCESS)
+        data_dir = resources["metadata"]["path"]
+        memo = Memo(os.environ.get("TP_GRADING_RESULTS"), nb, data_dir, self.timeout)
+        executed = memo.get()
+        if executed is None:
+            box = sandbox.Sandbox(os.environ["LAB_HOME"], os.environ["VENV"], os.environ["TP_GRADING_CACHE"])
+            executed = box.run(nb, data_dir, cell_timeout=self.timeout, timeout=SANDBOX_TIMEOUT)
+            explain_memory_errors(executed, sandbox.MEMORY_PER_PROCESS)
+            memo.put(executed)
         return executed, resources
+
+
+class Memo:
+    """The outputs of notebooks already run in this batch, by what determines them."""
+
+    def __init__(self, folder, nb, data_dir, cell_timeout):
+        import hashlib
+        import json
+        from pathlib import Path
+
+        self.folder = Path(folder) if folder else None
+        if self.folder is None:
+            return
+        digest = hashlib.sha256()
+        digest.update(json.dumps([[c.cell_type, c.source] for c in nb.cells]).encode())
+        digest.update(str(cell_timeout).encode())
+        for base, names in [
+            (Path(data_dir), None),
+            (Path(ROOT) / "crates" / "dstream", None),
+            (Path(ROOT) / "grading", ["sandbox.py", "execute_notebook.py", "rust_grading.py"]),
+        ]:
+            paths = [base / n for n in names] if names else sorted(p for p in base.rglob("*") if p.is_file())
+            for path in paths:
+                # Not what a run depends on: notebooks (the one run is hashed above), nbgrader's
+                # submission time, build products.
+                if path.suffix == ".ipynb" or path.name == "timestamp.txt" or "target" in path.parts:
+                    continue
+                digest.update(str(path.relative_to(base)).encode())
+                digest.update(path.read_bytes())
+        self.path = self.folder / f"{digest.hexdigest()}.ipynb"
+
+    def get(self):
+        import nbformat
+
+        if self.folder is None or not self.path.exists():
+            return None
+        return nbformat.read(self.path, as_version=4)
+
+    def put(self, executed):
+        import nbformat
+
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_suffix(".tmp")
+        nbformat.write(executed, partial)
+        partial.rename(self.path)
 
 
 # One notebook's run in the sandbox, at most (cells are interrupted after Execute.timeout).

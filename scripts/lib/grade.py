@@ -18,6 +18,9 @@ ASSIGNMENT = "tp-streaming"
 NOTEBOOKS = ["01-tp-spark-streaming.ipynb", "02-exercices-complementaires.ipynb"]
 # A whole submission (two notebooks) gets this long before it is stopped and reported.
 SUBMISSION_TIMEOUT = 30 * 60
+# The gradebook, as nbgrader opens it: a writer waits for another (scripts/grade grades several
+# submissions at once).
+GRADEBOOK = f"sqlite:///{COURSE / 'gradebook.db'}?timeout=300"
 # The grading copy of evcxr's compilation cache, made in the sandbox (see grading/sandbox.py).
 GRADING_CACHE = Path(os.environ["LAB_HOME"]) / "grading" / "evcxr-cache"
 # The notebooks' `:dep` cells, as graded runs load them: warmed in the sandbox before a batch.
@@ -93,7 +96,11 @@ def prepare_sandbox(unsafe):
     except sandbox.SandboxError as e:
         sys.exit(f"error: {e}")
     print(f"Sandbox ready (bubblewrap; compilation cache warmed in {time.time() - start:.0f} s).")
-    return {"TP_GRADING_SANDBOX": "on", "TP_GRADING_CACHE": str(GRADING_CACHE)}
+    # Notebooks identical to one already run in this batch are not run again (see
+    # rust_grading.SandboxedExecute); a new batch starts with none.
+    results = COURSE / ".executed"
+    shutil.rmtree(results, ignore_errors=True)
+    return {"TP_GRADING_SANDBOX": "on", "TP_GRADING_CACHE": str(GRADING_CACHE), "TP_GRADING_RESULTS": str(results)}
 
 
 def gradebook_snapshot():
@@ -101,10 +108,9 @@ def gradebook_snapshot():
     and graded cell (points) of the assignment, and every student's manual scores."""
     from nbgrader.api import Grade, GradeCell, Gradebook, SourceCell
 
-    path = COURSE / "gradebook.db"
-    if not path.exists():
+    if not (COURSE / "gradebook.db").exists():
         return {}
-    with Gradebook(f"sqlite:///{path}") as gb:
+    with Gradebook(GRADEBOOK) as gb:
         snapshot = {}
         for cell in gb.db.query(SourceCell).all():
             snapshot[("source cell", cell.notebook.name, cell.name)] = (cell.checksum, cell.source, cell.locked)
@@ -135,7 +141,7 @@ def clear_grades(student):
     the exported CSV then lists 0 with no timestamp (not a partial score)."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    with Gradebook(f"sqlite:///{COURSE / 'gradebook.db'}") as gb:
+    with Gradebook(GRADEBOOK) as gb:
         try:
             gb.remove_submission(ASSIGNMENT, student)
         except MissingEntry:
@@ -151,7 +157,55 @@ def failure_reason(out, seconds):
     return f"FAILED after {seconds:.0f} s: {last or out[-1500:]}"
 
 
+def grade_one(folder, env):
+    """Grades one student's folder; returns (student, (score, max) or None, note, cleared)."""
+    student = folder.name
+    missing, unreadable, found = [], [], []
+    for name in NOTEBOOKS:
+        path = folder / name
+        if not path.exists():
+            missing.append(f"{name} is missing (graded as the unanswered notebook)")
+        elif issue := check_notebook(path):
+            unreadable.append(f"{name}: {issue}")
+        else:
+            found.append(path)
+    if unreadable:
+        return student, None, "REJECTED: " + "; ".join(unreadable) + ". Ask the student to send the notebook again.", False
+    submitted = COURSE / "submitted" / student / ASSIGNMENT
+    if submitted.exists():
+        shutil.rmtree(submitted)
+    submitted.mkdir(parents=True)
+    for path in found:
+        shutil.copy(path, submitted / path.name)
+    # A missing notebook is graded as the student version: it scores what an empty one does.
+    for name in NOTEBOOKS:
+        if not (submitted / name).exists():
+            shutil.copy(COURSE / "release" / ASSIGNMENT / name, submitted / name)
+    # The data the notebooks read, as handed out.
+    shutil.copytree(COURSE / "release" / ASSIGNMENT / "donnees", submitted / "donnees")
+    (submitted / "timestamp.txt").write_text(datetime.datetime.now().isoformat(sep=" "))
+    start = time.time()
+    code, out = nbgrader("autograde", ASSIGNMENT, "--student", student, "--force", timeout=SUBMISSION_TIMEOUT, env=env)
+    seconds = time.time() - start
+    if code != 0:
+        clear_grades(student)
+        note = failure_reason(out, seconds) + " No grade is recorded (0 in the CSV) until it is graded again."
+        return student, None, note, True
+    return student, score(student), f"graded in {seconds:.0f} s" + "".join("; " + m for m in missing), False
+
+
+def share_the_gradebook():
+    """Lets several nbgrader processes use the gradebook at once: WAL journal (readers never
+    wait for a writer), and writers wait for each other (nbgrader_config.py sets the timeout)."""
+    import sqlite3
+
+    with sqlite3.connect(COURSE / "gradebook.db") as db:
+        db.execute("PRAGMA journal_mode=WAL")
+
+
 def autograde(args):
+    from concurrent.futures import ThreadPoolExecutor
+
     returned = Path(args.folder).resolve()
     if not returned.is_dir():
         sys.exit(f"{returned} is not a folder: give the folder that holds one folder per student")
@@ -161,51 +215,28 @@ def autograde(args):
     if not students:
         sys.exit(f"{returned} holds no student folder (expected <student>/01-tp-spark-streaming.ipynb ...)")
     env = prepare_sandbox(args.unsafe_no_sandbox)
+    share_the_gradebook()
     before = gradebook_snapshot()
-    results, cleared = [], set()
-    for folder in students:
-        student = folder.name
-        missing, unreadable, found = [], [], []
-        for name in NOTEBOOKS:
-            path = folder / name
-            if not path.exists():
-                missing.append(f"{name} is missing (graded as the unanswered notebook)")
-            elif issue := check_notebook(path):
-                unreadable.append(f"{name}: {issue}")
-            else:
-                found.append(path)
-        if unreadable:
-            results.append((student, None, "REJECTED: " + "; ".join(unreadable) + ". Ask the student to send the notebook again."))
-            continue
-        submitted = COURSE / "submitted" / student / ASSIGNMENT
-        if submitted.exists():
-            shutil.rmtree(submitted)
-        submitted.mkdir(parents=True)
-        for path in found:
-            shutil.copy(path, submitted / path.name)
-        # A missing notebook is graded as the student version: it scores what an empty one does.
-        for name in NOTEBOOKS:
-            if not (submitted / name).exists():
-                shutil.copy(COURSE / "release" / ASSIGNMENT / name, submitted / name)
-        # The data the notebooks read, as handed out.
-        shutil.copytree(COURSE / "release" / ASSIGNMENT / "donnees", submitted / "donnees")
-        (submitted / "timestamp.txt").write_text(datetime.datetime.now().isoformat(sep=" "))
-        start = time.time()
-        code, out = nbgrader("autograde", ASSIGNMENT, "--student", student, "--force", timeout=SUBMISSION_TIMEOUT, env=env)
-        seconds = time.time() - start
-        if code != 0:
-            clear_grades(student)
-            cleared.add(student)
-            results.append((student, None, failure_reason(out, seconds) + " No grade is recorded (0 in the CSV) until it is graded again."))
-            continue
-        results.append((student, score(student), f"graded in {seconds:.0f} s" + "".join("; " + m for m in missing)))
+    jobs = max(1, args.jobs)
+    print(f"Grading {len(students)} submission(s), {jobs} at a time.")
+    start = time.time()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        results = []
+        for result in pool.map(lambda folder: grade_one(folder, env), students):
+            results.append(result)
+            student, points, note, _ = result
+            shown = "—" if points is None else f"{points[0]:g}/{points[1]:g}"
+            print(f"    {student}: {shown} ({note.split(':')[0] if points is None else note})", flush=True)
+    cleared = {student for student, _, _, was_cleared in results if was_cleared}
     altered = changes(before, gradebook_snapshot(), cleared)
     print()
     print(f"{'student':<24} {'score':>9}  notes")
-    for student, points, note in results:
+    for student, points, note, _ in results:
         shown = "—" if points is None else f"{points[0]:g}/{points[1]:g}"
         print(f"{student:<24} {shown:>9}  {note}")
     print()
+    elapsed = time.time() - start
+    print(f"{len(students)} submission(s) in {elapsed:.0f} s ({elapsed / len(students):.0f} s each on average, {jobs} at a time).")
     print("Scores are the automatic ones; grade Q4-Q6 by hand in the formgrader (scripts/lab, Nbgrader menu).")
     if altered:
         print()
@@ -213,7 +244,7 @@ def autograde(args):
         print("manual scores); check these, and restore the gradebook from a backup if they were not yours:")
         for line in altered[:50]:
             print("   ", line)
-    if altered or any(points is None for _, points, _ in results):
+    if altered or any(points is None for _, points, _, _ in results):
         sys.exit(2)
 
 
@@ -221,7 +252,7 @@ def score(student):
     """(score, max score) of the student's submission, from the gradebook."""
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{COURSE / 'gradebook.db'}") as gb:
+    with Gradebook(GRADEBOOK) as gb:
         submission = gb.find_submission(ASSIGNMENT, student)
         return submission.score, submission.max_score
 
@@ -253,6 +284,10 @@ def main():
     p.add_argument(
         "--unsafe-no-sandbox", action="store_true",
         help="run the students' code without the sandbox (as you, with your files and network)",
+    )
+    p.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1,
+        help="how many submissions to grade at once (default: one per core)",
     )
     p.set_defaults(run=autograde)
     p = sub.add_parser("export", help="write the grade book as CSV")

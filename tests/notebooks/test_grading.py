@@ -16,6 +16,7 @@ from pathlib import Path
 import attacks
 import nbformat
 import pytest
+import submissions
 from conftest import ROOT
 from test_browser import BROWSER, free_port, start_lab
 
@@ -44,6 +45,10 @@ def student_copy(course, name, answers=None, edit=None):
     if edit:
         edit(nb)
     return nb
+
+
+def own_note(nb):
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell("Mes notes."))
 
 
 def q3(body):
@@ -79,7 +84,7 @@ def course(tmp_path_factory):
     listener = Listener()
     paths = grader_paths(course, returned)
     fingerprints = fingerprint(paths["grader_files"], paths["grader_dirs"])
-    submissions = {
+    submitted = {
         # student: (notebook 01, notebook 02 or None)
         "alice": (student_copy(course, NOTEBOOKS[0], correct), student_copy(course, NOTEBOOKS[1], correct)),
         "bob": (student_copy(course, NOTEBOOKS[0], right), student_copy(course, NOTEBOOKS[1], {**right, **wrong_ex})),
@@ -94,20 +99,27 @@ def course(tmp_path_factory):
                 "// BEGIN SOLUTION", '    for i in 0..20_000 { println!("bavard {i}"); }\n    // BEGIN SOLUTION')}),
             None,
         ),
-        # Hostile submissions, graded after alice (whose grades mallory tries to change) and
-        # before victor and walter (whose returned notebook and hidden tests mallory attacks).
-        "mallory": (student_copy(course, NOTEBOOKS[0], edit=attacks.mallory(paths, listener.port)),
-                    student_copy(course, NOTEBOOKS[1], edit=attacks.mallory(paths, listener.port))),
-        "oscar": (student_copy(course, NOTEBOOKS[0], attacks.silent_asserts()), student_copy(course, NOTEBOOKS[1], attacks.silent_asserts())),
-        "peggy": (student_copy(course, NOTEBOOKS[0], edit=attacks.silent_panics), student_copy(course, NOTEBOOKS[1], edit=attacks.silent_panics)),
-        "quentin": (student_copy(course, NOTEBOOKS[0], correct, edit=attacks.foreign_deps),
-                    student_copy(course, NOTEBOOKS[1], correct, edit=attacks.foreign_deps)),
+        # Hostile submissions, graded in the same batch as their victims: alice (whose grades
+        # mallory tries to change), victor and walter (whose returned notebook and hidden tests
+        # mallory attacks).
+        # Each attack in one notebook (the other as handed out, or right: graded once for all).
+        "mallory": (student_copy(course, NOTEBOOKS[0], edit=attacks.mallory(paths, listener.port)), None),
+        "oscar": (student_copy(course, NOTEBOOKS[0]), student_copy(course, NOTEBOOKS[1], attacks.silent_asserts())),
+        "peggy": (student_copy(course, NOTEBOOKS[0]), student_copy(course, NOTEBOOKS[1], edit=attacks.silent_panics)),
+        "quentin": (student_copy(course, NOTEBOOKS[0], correct, edit=attacks.foreign_deps), student_copy(course, NOTEBOOKS[1], correct)),
         "sybil": (student_copy(course, NOTEBOOKS[0], correct, edit=attacks.memory_hog), student_copy(course, NOTEBOOKS[1], correct)),
         "trent": (student_copy(course, NOTEBOOKS[0], right), student_copy(course, NOTEBOOKS[1], right, edit=attacks.kill_everything)),
-        "victor": (student_copy(course, NOTEBOOKS[0], correct), student_copy(course, NOTEBOOKS[1], correct)),
+        # Not alice's notebook to the byte (a note of his own), so that it is run again after
+        # mallory's attacks rather than reused from alice's run (see SandboxedExecute).
+        "victor": (student_copy(course, NOTEBOOKS[0], correct, edit=own_note), student_copy(course, NOTEBOOKS[1], correct)),
         "walter": (student_copy(course, NOTEBOOKS[0], {"q3-reponse": attacks.Q3_WITHOUT_EMPTY_CASE}), student_copy(course, NOTEBOOKS[1], right)),
     }
-    for student, (first, second) in submissions.items():
+    # Realistic answers (tests/notebooks/submissions.py), each beside the teacher's other answers.
+    for student, (index, answers, _) in submissions.CASES.items():
+        pair = [student_copy(course, NOTEBOOKS[0], correct), student_copy(course, NOTEBOOKS[1], correct)]
+        pair[index] = student_copy(course, NOTEBOOKS[index], {**correct, **answers})
+        submitted[student] = tuple(pair)
+    for student, (first, second) in submitted.items():
         (returned / student).mkdir(parents=True)
         nbformat.write(first, returned / student / NOTEBOOKS[0])
         if second is not None:
@@ -222,6 +234,27 @@ def test_each_submission_gets_its_exact_score(course):
         assert scores[student] == (points, 17), f"{student}: {scores[student]}"
 
 
+def cell_scores(course_dir, student):
+    """The automatic score of each graded test cell of `student`'s submission."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
+        submission = gb.find_submission("tp-streaming", student)
+        return {g.name: g.auto_score for nb in submission.notebooks for g in nb.grades if g.cell.cell_type == "code" and g.auto_score is not None}
+
+
+FULL = {"q3-tests": 3, "ex1-tests": 2, "ex2-tests": 2, "ex3-tests": 3, "ex5-tests": 2}
+
+
+@pytest.mark.parametrize("student", sorted(submissions.CASES))
+def test_realistic_answers_get_what_a_fair_teacher_gives(course, student):
+    """Other correct forms than the teacher's get full marks (any order within a batch, Spark's
+    incremental window, PySpark's split(" ")...); the mistakes the statements name get 0."""
+    course_dir, _, _, _ = course
+    _, _, fair = submissions.CASES[student]
+    assert cell_scores(course_dir, student) == {**FULL, **fair}
+
+
 def test_a_notebook_that_is_not_json_is_rejected_by_name_without_stopping_the_others(course):
     _, autograde, scores, _ = course
     assert autograde.returncode == 2, "the teacher is told that a submission was rejected"
@@ -245,12 +278,11 @@ def test_attacks_change_no_grade_read_no_solution_and_write_no_file_of_the_grade
     assert after["fingerprints"], "the grader's files and folders are unchanged"
     assert after["victim"], "victor's returned notebook is unchanged"
     assert scores["alice"] == (12, 17) and scores["victor"] == (12, 17), "the victims keep their scores"
-    for name in NOTEBOOKS:
-        text = all_output_text(graded(course_dir, "mallory", name))
-        assert "illisible" in text and "LU /" not in text, "the gradebook and the teacher's notebooks are not there"
-        assert not any(marker in text for marker in [*attacks.SOLUTION_MARKERS, attacks.HIDDEN_TESTS_MARKER])
-        assert "BASE MODIFIEE" not in text
-        assert "Read-only file system" in text or "No such file" in text
+    text = all_output_text(graded(course_dir, "mallory", NOTEBOOKS[0]))
+    assert "illisible" in text and "LU /" not in text, "the gradebook and the teacher's notebooks are not there"
+    assert not any(marker in text for marker in [*attacks.SOLUTION_MARKERS, attacks.HIDDEN_TESTS_MARKER])
+    assert "BASE MODIFIEE" not in text
+    assert "Read-only file system" in text and "No such file" in text
 
 
 def test_attacks_reach_no_local_service_and_leave_no_process(course):
@@ -263,15 +295,14 @@ def test_attacks_reach_no_local_service_and_leave_no_process(course):
 def test_shadowed_asserts_silent_panics_and_foreign_deps_fool_no_test(course):
     course_dir, _, scores, _ = course
     assert scores["oscar"] == scores["peggy"] == (0, 17)
-    for name in NOTEBOOKS:
-        quentin = graded(course_dir, "quentin", name)
-        assert "CRATE PIRATE" not in all_output_text(quentin) and "BUILD PIRATE" not in all_output_text(quentin)
-        deps = [c.source for c in quentin.cells if ":dep" in c.source]
-        assert any(str(ROOT / "crates" / "dstream") in d for d in deps), "the teacher's :dep cell is back"
-        assert all("/tmp/faux" not in line or line.startswith("// [correction]") for d in deps for line in d.split("\n") if ":dep" in line)
-    peggy = graded(course_dir, "peggy", NOTEBOOKS[0])
-    q3 = next(c for c in peggy.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q3-tests")
-    assert any(o.output_type == "error" for o in q3.outputs), "the swallowed panic is an error"
+    quentin = graded(course_dir, "quentin", NOTEBOOKS[0])
+    assert "CRATE PIRATE" not in all_output_text(quentin) and "BUILD PIRATE" not in all_output_text(quentin)
+    deps = [c.source for c in quentin.cells if ":dep" in c.source]
+    assert any(str(ROOT / "crates" / "dstream") in d for d in deps), "the teacher's :dep cell is back"
+    assert all("/tmp/faux" not in line or line.startswith("// [correction]") for d in deps for line in d.split("\n") if ":dep" in line)
+    peggy = graded(course_dir, "peggy", NOTEBOOKS[1])
+    tests = [c for c in peggy.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert tests and all(any(o.output_type == "error" for o in c.outputs) for c in tests if c.cell_type == "code"), "the swallowed panics are errors"
 
 
 def test_a_3_gib_cell_gets_a_clear_error_and_the_rest_is_graded(course):
@@ -279,7 +310,7 @@ def test_a_3_gib_cell_gets_a_clear_error_and_the_rest_is_graded(course):
     sybil = graded(course_dir, "sybil", NOTEBOOKS[0])
     hog = next(c for c in sybil.cells if "3 Gio d'un coup" in c.source)
     errors = [o for o in hog.outputs if o.output_type == "error"]
-    assert errors and "3.0 Gio" in errors[0].evalue and "limité à 2 Gio" in errors[0].evalue, errors
+    assert errors and "3,0 Gio" in errors[0].evalue and "limité à 2 Gio" in errors[0].evalue, errors
     assert scores["sybil"] == (12, 17)
 
 

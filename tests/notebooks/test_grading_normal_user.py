@@ -52,7 +52,8 @@ def graded():
         correct = {**teacher_answers(NOTEBOOKS[0]), **teacher_answers(NOTEBOOKS[1])}
         for student, answers, edit in [("mallory", None, attacks.mallory(paths, listener.port)), ("victor", correct, None)]:
             (returned / student).mkdir(parents=True)
-            for name in NOTEBOOKS:
+            # mallory sends notebook 01 only (the other is graded as handed out).
+            for name in NOTEBOOKS[: 1 if edit else 2]:
                 nb = nbformat.read(course / "release" / "tp-streaming" / name, as_version=4)
                 for cell in nb.cells:
                     grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -101,8 +102,7 @@ def test_the_set_up_lands_in_the_users_home(graded):
 def test_attacks_fail_for_a_normal_user_too(graded):
     assert graded["unchanged"] and graded["victim"]
     assert graded["connections"] == 0 and graded["left_behind"] == []
-    for name in NOTEBOOKS:
-        nb = nbformat.read(graded["course"] / "autograded" / "mallory" / "tp-streaming" / name, as_version=4)
-        text = all_output_text(nb)
-        assert "illisible" in text and "LU /" not in text and "BASE MODIFIEE" not in text
-        assert not any(marker in text for marker in [*attacks.SOLUTION_MARKERS, attacks.HIDDEN_TESTS_MARKER])
+    nb = nbformat.read(graded["course"] / "autograded" / "mallory" / "tp-streaming" / NOTEBOOKS[0], as_version=4)
+    text = all_output_text(nb)
+    assert "illisible" in text and "LU /" not in text and "BASE MODIFIEE" not in text
+    assert not any(marker in text for marker in [*attacks.SOLUTION_MARKERS, attacks.HIDDEN_TESTS_MARKER])
