@@ -94,6 +94,14 @@ def test_lab_word_counts_add_up_to_what_the_server_sent(lab):
     assert "Les comptes correspondent aux phrases envoyées." in check
 
 
+def test_lab_laziness_cell_shows_map_runs_only_once_an_output_is_declared(lab):
+    text = stdout(cell_with(lab, "compteur.fetch_add(1, Ordering::SeqCst);"))
+    assert "map déclarée : 0 appel(s)" in text, text
+    assert "start() sans sortie :" in text and "output" in text.split("start() sans sortie :")[1].split("\n")[0], text
+    # One call per record of the single batch (two lines), and no more: the map ran for pprint.
+    assert "après un batch avec pprint() : 2 appel(s)" in text, text
+
+
 def test_answer_tests_pass_in_the_teacher_version(lab, exercises):
     for nb in (lab, exercises):
         cells = graded_tests(nb)
