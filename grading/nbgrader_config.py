@@ -34,8 +34,8 @@ c.CourseDirectory.db_url = f"sqlite:///{os.path.join(c.CourseDirectory.root, 'gr
 # Student version: the solution regions of a Rust cell become a stub that compiles (`todo!()`
 # has any type) and fails when the tests call it. nbgrader looks the stub up by the kernel's
 # language, "rust".
-c.ClearSolutions.code_stub = {"rust": "// YOUR CODE HERE\ntodo!()"}
-c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+c.ClearSolutions.code_stub = {"rust": "// VOTRE CODE ICI\ntodo!()"}
+c.ClearSolutions.text_stub = "VOTRE RÉPONSE ICI"
 
 # Execution. A cell gets 60 s (a warm `:dep` takes ~4 s; live demos are skipped under nbgrader); a
 # cell that runs longer (a student's endless loop) is interrupted and the grading goes on: evcxr

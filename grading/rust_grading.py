@@ -3,11 +3,13 @@
 - `PrepareRustKernel` (before execution): the teacher's `:dep` cells load the teacher's crate;
   kernel commands in the students' cells are neutralised; each graded test cell is armoured
   against what a student's earlier cells could have set up (a panic hook, kept variables on
-  panic, names that shadow the library's or the standard library's).
+  panic, names that shadow the library's or the standard library's); live demonstrations (cells
+  tagged `demo`) are set aside, not run.
 - `SandboxedExecute` (execution): nbgrader's Execute, run inside the grading sandbox.
 - `RequireSuccessLine` (after execution): a graded test cell passes only if it printed its own
   success line, with no error and nothing on stderr; otherwise it gets an error output, which
-  nbgrader scores 0.
+  nbgrader scores 0. The demonstrations get their source back, with a note saying why they have
+  no output.
 """
 import os
 import re
@@ -49,6 +51,18 @@ def is_teacher_cell(cell):
     teacher's source back in it."""
     meta = nbgrader_meta(cell)
     return bool(meta.get("locked")) and not meta.get("solution") and "grade_id" in meta
+
+
+# Live demonstrations: code cells the teacher tagged `demo`, which nothing graded depends on
+# (a stream shown for 30 s, a diagram, the Kafka producer). They are not run when grading: half of
+# a notebook's grading time otherwise. Skipping only ever takes execution away, and never from an
+# answer or test cell: a student who tags a cell of theirs `demo` only loses what it defined.
+DEMO_TAG = "demo"
+DEMO_NOTE = "Démonstration en direct : elle n'est pas exécutée pendant la correction (elle n'est pas notée).\n"
+
+
+def is_demo(cell):
+    return cell.cell_type == "code" and DEMO_TAG in cell.metadata.get("tags", []) and not nbgrader_meta(cell)
 
 
 def is_graded_test(cell):
@@ -103,12 +117,17 @@ def armour_test(source):
 
 class PrepareRustKernel(NbGraderPreprocessor):
     """Before a graded run: the teacher's `:dep` cells load the teacher's crate, students' cells
-    lose their kernel commands, graded test cells get their preamble (see `armour_test`)."""
+    lose their kernel commands, graded test cells get their preamble (see `armour_test`), and
+    demonstrations are emptied (nbclient skips an empty cell), their source kept in `resources`
+    for `RequireSuccessLine` to put back."""
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
-        if is_teacher_cell(cell):
+        if is_demo(cell):
+            resources.setdefault("tp_demos", {})[index] = cell.source
+            cell.source = ""
+        elif is_teacher_cell(cell):
             cell.source = teacher_dep(cell.source, f"{ROOT}/crates/dstream")
             if is_graded_test(cell):
                 cell.source = armour_test(cell.source)
@@ -133,6 +152,11 @@ class RequireSuccessLine(NbGraderPreprocessor):
     test cells: nbgrader would read the first one as the grade and ignore the errors after it."""
 
     def preprocess_cell(self, cell, resources, index):
+        demos = resources.get("tp_demos", {})
+        if index in demos:
+            cell.source = demos[index]
+            cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=DEMO_NOTE)]
+            return cell, resources
         if not is_graded_test(cell):
             return cell, resources
         cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") != "execute_result"]

@@ -137,6 +137,34 @@ EX5_WITH_KEYS = """fn comptes_des_messages(messages: DStream<KafkaRecord>) -> DS
 }"""
 
 # student: (notebook index, {answer cell: source}, {test cell: points a fair teacher gives})
+# Exercise 4, the way a student writes it from the lab's save_results: `count() > 0` for
+# `isEmpty`, the error printed rather than a panic.
+EX4_COUNT = """fn sauvegarder_resultats(comptes: &DStream<(Text, i64)>, prefixe: String) {
+    comptes.foreach_rdd_with_time(move |rdd, temps| {
+        if rdd.count() > 0 {
+            let dossier = format!("{}-{}", prefixe, temps.as_millis());
+            if let Err(e) = rdd.save_as_text_file(&dossier) {
+                println!("erreur d'écriture dans {dossier} : {e}");
+            }
+        }
+    });
+}"""
+
+# The lab's int(time.time()): directories named by the wall clock, not by the batch.
+EX4_WALL_CLOCK = """fn sauvegarder_resultats(comptes: &DStream<(Text, i64)>, prefixe: String) {
+    comptes.foreach_rdd(move |rdd| {
+        if !rdd.is_empty() {
+            let maintenant = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+            rdd.save_as_text_file(format!("{prefixe}-{maintenant}")).unwrap();
+        }
+    });
+}"""
+
+# Spark's saveAsTextFiles: right names, but empty batches get a directory too.
+EX4_EVERY_BATCH = """fn sauvegarder_resultats(comptes: &DStream<(Text, i64)>, prefixe: String) {
+    comptes.save_as_text_files(&prefixe, "");
+}"""
+
 CASES = {
     "f01-q3-xorshift": (0, {"q3-reponse": Q3_XORSHIFT}, {"q3-tests": 3}),
     "f02-q3-is-empty": (0, {"q3-reponse": Q3_IS_EMPTY}, {"q3-tests": 0}),
@@ -152,4 +180,7 @@ CASES = {
     "f12-ex5-hashmap": (1, {"ex5-reponse": EX5_HASHMAP}, {"ex5-tests": 2}),
     "f13-ex5-pyspark-sorted": (1, {"ex5-reponse": EX5_PYSPARK_SORTED}, {"ex5-tests": 2}),
     "f14-ex5-with-keys": (1, {"ex5-reponse": EX5_WITH_KEYS}, {"ex5-tests": 0}),
+    "f15-ex4-count": (1, {"ex4-reponse": EX4_COUNT}, {"ex4-tests": 2}),
+    "f16-ex4-wall-clock": (1, {"ex4-reponse": EX4_WALL_CLOCK}, {"ex4-tests": 0}),
+    "f17-ex4-every-batch": (1, {"ex4-reponse": EX4_EVERY_BATCH}, {"ex4-tests": 0}),
 }

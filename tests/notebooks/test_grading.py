@@ -207,23 +207,27 @@ def left_behind():
     return [line for line in out.splitlines() if any(f"sleep {mark}" in line for mark in attacks.LEFT_BEHIND)]
 
 
+# The notebooks' points: 14 graded by their tests (Q3 3, exercises 1 to 5: 2, 2, 3, 2, 2), and 8
+# graded by hand (the six sections of notebook 01, 0.5 each, and Q4-Q6, 5 points).
+MAX = 22
+
 EXPECTED = {
-    "alice": 12,  # every automatic test passes (Q4-Q6, 5 points, are graded by hand)
-    "bob": 7,  # Q3 3 + exercises 2 and 5 2 each; exercises 1 and 3 wrong
+    "alice": 14,  # every automatic test passes (sections and Q4-Q6, 8 points, are graded by hand)
+    "bob": 9,  # Q3 3 + exercises 2, 4 and 5 2 each; exercises 1 and 3 wrong
     "carol": 0,  # untouched
-    "dave": 9,  # Q3 panics: 0; exercises 9
+    "dave": 11,  # Q3 panics: 0; exercises 11
     "erin": 0,  # Q3 loops forever: interrupted, 0; notebook 2 missing
-    "frank": 9,  # Q3 does not compile: 0; exercises 9
+    "frank": 11,  # Q3 does not compile: 0; exercises 11
     "grace": 0,  # edited the locked Q3 tests to always pass: nbgrader restores them, they fail
     "ivan": 3,  # deleted the Q3 test cell: nbgrader adds it back, and the answer passes it
     "judy": 3,  # floods the output, but answers right
     "mallory": 0,  # attacks the gradebook, the files, the network: answers left empty
     "oscar": 0,  # wrong answers, with assert!, assert_eq!, assert_ne! shadowed by empty macros
     "peggy": 0,  # answers left todo!(), panics kept silent (own hook, :preserve_vars_on_panic 1)
-    "quentin": 12,  # right answers; its own crate in the teacher's :dep cell and in a :dep of its own
-    "sybil": 12,  # right answers; a cell asks for 3 GiB at once
-    "victor": 12,  # right answers; mallory tried to overwrite the returned notebook
-    "walter": 9,  # Q3 fails a hidden test (that mallory tried to replace); exercises right
+    "quentin": 14,  # right answers; its own crate in the teacher's :dep cell and in a :dep of its own
+    "sybil": 14,  # right answers; a cell asks for 3 GiB at once
+    "victor": 14,  # right answers; mallory tried to overwrite the returned notebook
+    "walter": 11,  # Q3 fails a hidden test (that mallory tried to replace); exercises right
 }
 
 
@@ -231,7 +235,7 @@ def test_each_submission_gets_its_exact_score(course):
     _, autograde, scores, _ = course
     for student, points in EXPECTED.items():
         assert student in scores, f"{student} graded: {autograde.stdout[-3000:]}"
-        assert scores[student] == (points, 17), f"{student}: {scores[student]}"
+        assert scores[student] == (points, MAX), f"{student}: {scores[student]}"
 
 
 def cell_scores(course_dir, student):
@@ -243,7 +247,7 @@ def cell_scores(course_dir, student):
         return {g.name: g.auto_score for nb in submission.notebooks for g in nb.grades if g.cell.cell_type == "code" and g.auto_score is not None}
 
 
-FULL = {"q3-tests": 3, "ex1-tests": 2, "ex2-tests": 2, "ex3-tests": 3, "ex5-tests": 2}
+FULL = {"q3-tests": 3, "ex1-tests": 2, "ex2-tests": 2, "ex3-tests": 3, "ex4-tests": 2, "ex5-tests": 2}
 
 
 @pytest.mark.parametrize("student", sorted(submissions.CASES))
@@ -277,7 +281,7 @@ def test_attacks_change_no_grade_read_no_solution_and_write_no_file_of_the_grade
     assert "ALERT" not in autograde.stdout, autograde.stdout[-3000:]
     assert after["fingerprints"], "the grader's files and folders are unchanged"
     assert after["victim"], "victor's returned notebook is unchanged"
-    assert scores["alice"] == (12, 17) and scores["victor"] == (12, 17), "the victims keep their scores"
+    assert scores["alice"] == (14, MAX) and scores["victor"] == (14, MAX), "the victims keep their scores"
     text = all_output_text(graded(course_dir, "mallory", NOTEBOOKS[0]))
     assert "illisible" in text and "LU /" not in text, "the gradebook and the teacher's notebooks are not there"
     assert not any(marker in text for marker in [*attacks.SOLUTION_MARKERS, attacks.HIDDEN_TESTS_MARKER])
@@ -294,7 +298,7 @@ def test_attacks_reach_no_local_service_and_leave_no_process(course):
 
 def test_shadowed_asserts_silent_panics_and_foreign_deps_fool_no_test(course):
     course_dir, _, scores, _ = course
-    assert scores["oscar"] == scores["peggy"] == (0, 17)
+    assert scores["oscar"] == scores["peggy"] == (0, MAX)
     quentin = graded(course_dir, "quentin", NOTEBOOKS[0])
     assert "CRATE PIRATE" not in all_output_text(quentin) and "BUILD PIRATE" not in all_output_text(quentin)
     deps = [c.source for c in quentin.cells if ":dep" in c.source]
@@ -311,7 +315,7 @@ def test_a_3_gib_cell_gets_a_clear_error_and_the_rest_is_graded(course):
     hog = next(c for c in sybil.cells if "3 Gio d'un coup" in c.source)
     errors = [o for o in hog.outputs if o.output_type == "error"]
     assert errors and "3,0 Gio" in errors[0].evalue and "limité à 2 Gio" in errors[0].evalue, errors
-    assert scores["sybil"] == (12, 17)
+    assert scores["sybil"] == (14, MAX)
 
 
 def test_a_submission_that_kills_its_kernel_fails_alone_and_records_no_partial_score(course):
@@ -321,7 +325,7 @@ def test_a_submission_that_kills_its_kernel_fails_alone_and_records_no_partial_s
     assert "trent" not in scores
     row = after["rows"]["trent"]
     assert row["timestamp"] == "" and float(row["score"]) == 0, "the CSV agrees with the table: no grade"
-    assert scores["victor"] == (12, 17), "the batch went on"
+    assert scores["victor"] == (14, MAX), "the batch went on"
 
 
 def test_floods_are_cut_and_endless_loops_interrupted(course):
@@ -333,6 +337,13 @@ def test_floods_are_cut_and_endless_loops_interrupted(course):
     erin = nbformat.read(course_dir / "autograded" / "erin" / "tp-streaming" / NOTEBOOKS[0], as_version=4)
     errors = [o for c in erin.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert any("Timeout" in o.get("ename", "") or "interrupt" in json.dumps(o).lower() for o in errors)
+
+
+def test_demonstrations_keep_their_code_but_are_not_run(course):
+    course_dir, _, _, _ = course
+    for name, text in [(NOTEBOOKS[0], "counts.pprint();"), (NOTEBOOKS[1], "comptes_des_messages(messages.clone()).pprint();")]:
+        demo = next(c for c in graded(course_dir, "alice", name).cells if text in c.source)
+        assert len(demo.outputs) == 1 and "pas exécutée pendant la correction" in demo.outputs[0].text, demo.outputs
 
 
 def test_feedback_is_written_for_each_graded_student(course):

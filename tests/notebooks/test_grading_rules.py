@@ -133,6 +133,44 @@ def test_results_are_dropped_from_test_cells_so_they_cannot_stand_for_a_grade():
     assert all(o.output_type == "error" for o in failed.outputs)
 
 
+def test_demonstrations_are_not_run_but_answers_and_tests_always_are():
+    demo = nbformat.v4.new_code_cell("ssc.await_termination_or_timeout(secs(30))?;")
+    demo.metadata["tags"] = ["demo"]
+    tagged_test = graded_cell([])
+    tagged_test.metadata["tags"] = ["demo"]  # a student's tag: a test cell runs all the same
+    answer = nbformat.v4.new_code_cell("fn f() {}")
+    answer.metadata = {"tags": ["demo"], "nbgrader": {"solution": True, "grade": False, "locked": False, "grade_id": "a"}}
+    nb = nbformat.v4.new_notebook(cells=[demo, tagged_test, answer])
+    source = tagged_test.source
+    nb, resources = rust_grading.PrepareRustKernel().preprocess(nb, {})
+    assert nb.cells[0].source == "", "nbclient skips an empty cell"
+    assert source in nb.cells[1].source and nb.cells[2].source == "fn f() {}"
+    nb, _ = rust_grading.RequireSuccessLine().preprocess(nb, resources)
+    assert nb.cells[0].source == demo.source, "the feedback shows the demonstration's code"
+    assert "pas exécutée pendant la correction" in nb.cells[0].outputs[0].text
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_demonstrations_define_nothing_that_answers_or_tests_use(path):
+    """What a demonstration defines (its `let`s, `fn`s) is not there when grading: no answer or
+    test cell, and no cell that is not a demonstration, may name it."""
+    cells = code_cells(path)
+    defined = set()
+    for cell in cells:
+        if rust_grading.is_demo(cell):
+            defined |= set(re.findall(r"^(?:let|fn|const|static|struct) (?:mut )?([A-Za-z_]\w*)", cell.source, re.M))
+    assert defined, "the notebook has demonstrations"
+    for cell in cells:
+        if not rust_grading.is_demo(cell):
+            code = without_comments_and_strings(cell.source)
+            # Its own bindings of the same names (a parameter `mots: DStream<Text>`, a
+            # `let texte`, a closure's `|mots|`) are not uses of the demonstration's.
+            own = set(re.findall(r"\b([A-Za-z_]\w*)\s*:[^:]", code)) | set(re.findall(r"\blet (?:mut )?([A-Za-z_]\w*)", code))
+            own |= {n for params in re.findall(r"\|([^|]*)\|", code) for n in re.findall(r"[A-Za-z_]\w*", params)}
+            used = {name for name in defined - own - {"_"} if re.search(rf"(?<![.\w]){name}\b", code)}
+            assert not used, f"{cell.source[:60]!r} uses {used}, defined by a demonstration"
+
+
 def test_grading_fails_closed_without_bubblewrap(monkeypatch, tmp_path):
     """No sandbox, no grading: the message says how to install it, and names the explicit way
     out."""

@@ -181,7 +181,7 @@ def student_version(path):
     from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 
     nb = nbformat.read(path, as_version=4)
-    nb, _ = ClearSolutions(code_stub={"rust": "// YOUR CODE HERE\ntodo!()"}).preprocess(nb, {})
+    nb, _ = ClearSolutions(code_stub={"rust": "// VOTRE CODE ICI\ntodo!()"}).preprocess(nb, {})
     nb, _ = ClearHiddenTests().preprocess(nb, {})
     dep = next(c for c in nb.cells if c.cell_type == "code" and ":dep dstream" in c.source)
     dep.source += "\n:preserve_vars_on_panic 0"

@@ -84,6 +84,7 @@ mod fs;
 pub mod input;
 #[cfg(feature = "kafka")]
 pub mod kafka;
+pub mod lab;
 mod line_server;
 mod output;
 mod partition;

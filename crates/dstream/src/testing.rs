@@ -7,6 +7,8 @@ use crate::dstream::DStream;
 use crate::rdd::Data;
 use crate::scheduler::BatchInfo;
 use crate::time::{Duration, Time};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// The batch interval of test runs: batch `i` has time `(i + 1)` seconds after the epoch.
@@ -128,14 +130,7 @@ fn provide_checkpoint_dir(ssc: &StreamingContext) -> Option<std::path::PathBuf> 
     if !needed {
         return None;
     }
-    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
-    let dir = std::env::temp_dir().join(format!(
-        "dstream-run-batches-{}-{nanos}-{}",
-        std::process::id(),
-        RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ));
+    let dir = unique_temp_path("dstream-run-batches");
     ssc.checkpoint(&dir).ok()?;
     Some(dir)
 }
@@ -151,4 +146,88 @@ fn provide_checkpoint_dir(ssc: &StreamingContext) -> Option<std::path::PathBuf> 
 pub fn sorted<T: Ord>(mut records: Vec<T>) -> Vec<T> {
     records.sort();
     records
+}
+
+/// A path in the system's temporary folder that no other run uses: `<label>-<pid>-<ns>-<n>`.
+fn unique_temp_path(label: &str) -> PathBuf {
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("{label}-{}-{nanos}-{n}", std::process::id()))
+}
+
+/// A fresh, empty folder in the system's temporary folder, removed with everything in it when
+/// the value is dropped: where a test saves batches and reads them back.
+///
+/// ```
+/// use dstream::testing::TempDir;
+/// let dir = TempDir::new()?;
+/// std::fs::write(dir.path().join("notes.txt"), "spark")?;
+/// let kept = dir.path().to_path_buf();
+/// drop(dir);
+/// assert!(!kept.exists());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    /// Creates the folder.
+    pub fn new() -> std::io::Result<TempDir> {
+        let path = unique_temp_path("dstream-test");
+        std::fs::create_dir_all(&path)?;
+        Ok(TempDir { path })
+    }
+
+    /// Where the folder is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// What a folder of saved batches holds: for each directory in `dir` (one per saved batch, as
+/// [`Rdd::save_as_text_file`](crate::Rdd::save_as_text_file) and
+/// [`DStream::save_as_text_files`] write them), its name and the lines of its `part-*` files,
+/// sorted (the order of records within a batch is not the point). Files directly in `dir` are
+/// left out.
+///
+/// ```
+/// use dstream::{DStream, testing::{self, TempDir}};
+/// let dir = TempDir::new()?;
+/// let prefix = dir.path().join("counts").display().to_string();
+/// testing::run_batches(vec![vec![("b", 1), ("a", 2)]], |s: DStream<(&str, i32)>| {
+///     s.save_as_text_files(&prefix, "");
+///     s
+/// });
+/// let saved = testing::read_saved_batches(dir.path())?;
+/// assert_eq!(saved["counts-1000"], [r#"("a", 2)"#, r#"("b", 1)"#]);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn read_saved_batches(dir: impl AsRef<Path>) -> std::io::Result<BTreeMap<String, Vec<String>>> {
+    let mut saved = BTreeMap::new();
+    for entry in std::fs::read_dir(dir.as_ref())? {
+        let entry = entry?;
+        if !entry.file_type()?.is_dir() {
+            continue;
+        }
+        let mut lines = Vec::new();
+        for part in std::fs::read_dir(entry.path())? {
+            let part = part?;
+            if part.file_name().to_string_lossy().starts_with("part-") {
+                lines.extend(std::fs::read_to_string(part.path())?.lines().map(str::to_string));
+            }
+        }
+        lines.sort();
+        saved.insert(entry.file_name().to_string_lossy().into_owned(), lines);
+    }
+    Ok(saved)
 }
