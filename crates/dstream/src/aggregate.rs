@@ -175,6 +175,29 @@ where
     out
 }
 
+/// All values of each key on each side, keys in first-occurrence order (those of `left`, then
+/// those only in `right`): Spark's `cogroup`.
+pub(crate) fn cogroup<K, V, W>(left: Vec<Vec<(K, V)>>, right: Vec<Vec<(K, W)>>) -> Vec<(K, (Vec<V>, Vec<W>))>
+where
+    K: Eq + Hash + Clone + Send,
+    V: Send,
+    W: Send,
+{
+    let mut right: FxHashMap<K, (usize, Vec<W>)> =
+        group(right).into_iter().enumerate().map(|(i, (k, ws))| (k, (i, ws))).collect();
+    let mut out: Vec<(K, (Vec<V>, Vec<W>))> = group(left)
+        .into_iter()
+        .map(|(k, vs)| {
+            let ws = right.remove(&k).map(|(_, ws)| ws).unwrap_or_default();
+            (k, (vs, ws))
+        })
+        .collect();
+    let mut only_right: Vec<(usize, K, Vec<W>)> = right.into_iter().map(|(k, (i, ws))| (i, k, ws)).collect();
+    only_right.sort_by_key(|(i, _, _)| *i);
+    out.extend(only_right.into_iter().map(|(_, k, ws)| (k, (Vec::new(), ws))));
+    out
+}
+
 /// All values of each key, keys in first-occurrence order.
 pub(crate) fn group<K: Eq + Hash + Send, V: Send>(parts: Vec<Vec<(K, V)>>) -> Vec<(K, Vec<V>)> {
     let parallel = worth_parallel(parts.iter().map(Vec::len).sum());

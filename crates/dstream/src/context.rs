@@ -608,7 +608,11 @@ impl ContextShared {
         }
     }
 
+    /// Keeps a mistake in a declaration (a window that is not a multiple of the interval, two
+    /// streams of different contexts...) for `start()` to refuse, and says it at once, where Spark
+    /// raises it: on stderr, which a notebook shows under the cell that made the mistake.
     pub(crate) fn record_declaration_error(&self, err: Error) {
+        eprintln!("dstream: {err}");
         self.lock().declaration_errors.push(err);
         self.notify();
     }

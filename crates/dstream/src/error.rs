@@ -85,6 +85,57 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+// What the `?` operator turns into an `Error` in a function given to the crate (a `foreach_rdd`
+// body returning `dstream::Result<()>`): the errors a notebook's code meets most, and messages.
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::new(ErrorKind::Io, e.to_string())
+    }
+}
+
+impl From<String> for Error {
+    fn from(message: String) -> Self {
+        Error::new(ErrorKind::UserCode, message)
+    }
+}
+
+impl From<&str> for Error {
+    fn from(message: &str) -> Self {
+        Error::new(ErrorKind::UserCode, message)
+    }
+}
+
+impl From<std::fmt::Error> for Error {
+    fn from(e: std::fmt::Error) -> Self {
+        Error::new(ErrorKind::UserCode, e.to_string())
+    }
+}
+
+impl From<std::num::ParseIntError> for Error {
+    fn from(e: std::num::ParseIntError) -> Self {
+        Error::new(ErrorKind::UserCode, e.to_string())
+    }
+}
+
+impl From<std::num::ParseFloatError> for Error {
+    fn from(e: std::num::ParseFloatError) -> Self {
+        Error::new(ErrorKind::UserCode, e.to_string())
+    }
+}
+
+impl From<std::str::Utf8Error> for Error {
+    fn from(e: std::str::Utf8Error) -> Self {
+        Error::new(ErrorKind::UserCode, e.to_string())
+    }
+}
+
+impl From<Box<dyn std::error::Error + Send + Sync>> for Error {
+    fn from(e: Box<dyn std::error::Error + Send + Sync>) -> Self {
+        Error::new(ErrorKind::UserCode, e.to_string())
+    }
+}
+
 /// `Result<T, dstream::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

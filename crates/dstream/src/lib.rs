@@ -86,10 +86,12 @@ pub mod input;
 pub mod kafka;
 pub mod lab;
 mod line_server;
+mod order;
 mod output;
 mod partition;
 mod persist;
 mod rdd;
+mod sample;
 pub mod scheduler;
 mod stats;
 pub mod testing;
@@ -103,6 +105,8 @@ pub use dstream::{DStream, PairDStreamExt};
 pub use error::{Error, ErrorKind, Result};
 pub use input::{ReceiverReport, SocketOptions};
 pub use line_server::{LineServer, LineServerBuilder};
+pub use order::SortKey;
+pub use output::{CollectedBatches, DEFAULT_KEPT_BATCHES, OutputResult};
 pub use persist::Persist;
 pub use rdd::{Data, Rdd};
 pub use scheduler::BatchInfo;
@@ -113,7 +117,7 @@ pub use time::{Duration, Interval, Time, millis, minutes, secs};
 /// Everything a notebook needs: `use dstream::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        DStream, Duration, LineServer, PairDStreamExt, Rdd, StatCounter, Stop, StreamingContext, Text, Time,
-        millis, minutes, secs,
+        CollectedBatches, DStream, Duration, LineServer, PairDStreamExt, Rdd, StatCounter, Stop,
+        StreamingContext, Text, Time, millis, minutes, secs,
     };
 }

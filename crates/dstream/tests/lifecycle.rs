@@ -125,6 +125,30 @@ fn a_panicking_user_function_stops_the_context_with_a_clear_error() {
 }
 
 #[test]
+fn an_error_returned_by_foreach_rdd_stops_the_context_naming_the_batch_once() {
+    let (ssc, clock) = manual(1000);
+    let calls = Arc::new(Mutex::new(0));
+    let seen = Arc::clone(&calls);
+    ssc.queue_stream(vec![vec!["12"], vec!["douze"], vec!["3"]], true, None).foreach_rdd(move |rdd| {
+        *seen.lock().unwrap() += 1;
+        for word in rdd.collect() {
+            let _: i64 = word.parse()?;
+        }
+        Ok(())
+    });
+    ssc.start().unwrap();
+    clock.advance(Duration::from_secs(3));
+    let err = ssc.await_termination_or_timeout(Duration::from_secs(30)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UserCode);
+    let text = err.to_string();
+    assert!(text.contains("2000 ms"), "names the batch: {text}");
+    assert!(text.contains("foreach_rdd returned an error: invalid digit found in string"), "{text}");
+    assert_eq!(text.matches("invalid digit").count(), 1, "the message once: {text}");
+    assert_eq!(*calls.lock().unwrap(), 2, "the context stopped at the failed batch");
+    assert_eq!(ssc.state(), ContextState::Stopped);
+}
+
+#[test]
 fn outputs_run_in_declaration_order_each_batch() {
     let (ssc, clock) = manual(1000);
     let log = Arc::new(Mutex::new(Vec::new()));

@@ -87,6 +87,13 @@ pub struct DStream<T> {
     handle: Option<Arc<Handle>>,
 }
 
+impl<T> std::fmt::Debug for DStream<T> {
+    /// The operations that make the stream, and how often it produces a batch.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DStream({}, every {})", self.node.lineage, self.node.slide)
+    }
+}
+
 impl<T> Clone for DStream<T> {
     fn clone(&self) -> Self {
         DStream { node: Arc::clone(&self.node), handle: self.handle.clone() }
@@ -96,6 +103,8 @@ impl<T> Clone for DStream<T> {
 pub(crate) struct Node<T> {
     ctx: Arc<ContextShared>,
     name: &'static str,
+    /// The chain of operations from the sources to this node, as `Debug` shows it.
+    lineage: Arc<str>,
     slide: Duration,
     op: Box<dyn Compute<T>>,
     /// How many children and output operations read this stream (shared with a source, which
@@ -118,12 +127,14 @@ impl<T: Data> DStream<T> {
         name: &'static str,
         op: impl Compute<T> + 'static,
     ) -> Self {
-        DStream::with_slide(ctx, name, ctx.batch_interval, op)
+        DStream::with_slide(ctx, name, name.to_string(), ctx.batch_interval, op)
     }
 
+    /// A new node of the graph of `ctx`; `lineage` names the operations that lead to it.
     pub(crate) fn with_slide(
         ctx: &Arc<ContextShared>,
         name: &'static str,
+        lineage: String,
         slide: Duration,
         op: impl Compute<T> + 'static,
     ) -> Self {
@@ -133,6 +144,7 @@ impl<T: Data> DStream<T> {
             node: Arc::new(Node {
                 ctx: Arc::clone(ctx),
                 name,
+                lineage: lineage.into(),
                 slide,
                 op: Box::new(op),
                 consumers: Arc::new(AtomicUsize::new(0)),
@@ -143,7 +155,44 @@ impl<T: Data> DStream<T> {
 
     /// A new node reading this stream, sliding like it.
     pub(crate) fn child<U: Data>(&self, name: &'static str, op: impl Compute<U> + 'static) -> DStream<U> {
-        DStream::with_slide(self.shared(), name, self.slide_duration(), op)
+        DStream::with_slide(self.shared(), name, self.lineage_then(name), self.slide_duration(), op)
+    }
+
+    /// This stream's lineage followed by `name`.
+    pub(crate) fn lineage_then(&self, name: &str) -> String {
+        format!("{} -> {name}", self.node.lineage)
+    }
+
+    /// The chain of operations that makes this stream, from its sources: e.g.
+    /// `socket_text_stream -> flat_map -> map -> reduce_by_key`.
+    ///
+    /// ```
+    /// use dstream::{Duration, PairDStreamExt, StreamingContext};
+    /// let ssc = StreamingContext::new(Duration::from_secs(5))?;
+    /// let counts = ssc.queue_stream(vec![vec!["spark"]], true, None).map(|w| (w, 1)).reduce_by_key(|a, b| a + b);
+    /// assert_eq!(counts.lineage(), "queue_stream -> map -> reduce_by_key");
+    /// assert_eq!(format!("{counts:?}"), "DStream(queue_stream -> map -> reduce_by_key, every 5000 ms)");
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
+    pub fn lineage(&self) -> &str {
+        &self.node.lineage
+    }
+
+    /// Records a declaration error unless `other` can be combined with this stream batch by
+    /// batch by `op` (`union`, `join`...): same context, same slide.
+    pub(crate) fn check_combinable<U: Data>(&self, op: &str, other: &DStream<U>) {
+        if !Arc::ptr_eq(self.shared(), other.shared()) {
+            self.shared().record_declaration_error(Error::invalid_argument(format!(
+                "{op}: the two streams belong to different StreamingContexts; build both from the same context"
+            )));
+        }
+        if self.slide_duration() != other.slide_duration() {
+            self.shared().record_declaration_error(Error::invalid_argument(format!(
+                "{op}: the streams slide every {} and {}; they must slide at the same interval",
+                self.slide_duration(),
+                other.slide_duration()
+            )));
+        }
     }
 
     /// Records a declaration error unless `window` and `slide` are positive multiples of this
@@ -280,6 +329,63 @@ impl<T: Data> DStream<T> {
     /// ```
     pub fn union(&self, other: &DStream<T>) -> DStream<T> {
         union::union(self, other)
+    }
+
+    /// Each partition of each batch as one record (Spark's `glom`).
+    ///
+    /// ```
+    /// use dstream::DStream;
+    /// let out = dstream::testing::run_batches(vec![vec![1, 2, 3, 4]], |s: DStream<i32>| s.glom());
+    /// assert_eq!(out, vec![vec![vec![1, 2], vec![3, 4]]]);
+    /// ```
+    pub fn glom(&self) -> DStream<Vec<T>> {
+        transformed::transform(self, "glom", |rdd, _| rdd.glom())
+    }
+
+    /// Applies `f` to the records of each partition at once (Spark's `mapPartitions`).
+    ///
+    /// ```
+    /// use dstream::DStream;
+    /// let out = dstream::testing::run_batches(vec![vec![1, 2, 3, 4]], |s: DStream<i32>| {
+    ///     s.map_partitions(|p| vec![p.len()])
+    /// });
+    /// assert_eq!(out, vec![vec![2, 2]]);
+    /// ```
+    pub fn map_partitions<U: Data>(
+        &self,
+        f: impl Fn(Vec<T>) -> Vec<U> + Send + Sync + 'static,
+    ) -> DStream<U> {
+        transformed::transform(self, "map_partitions", move |rdd, _| rdd.map_partitions(&f))
+    }
+
+    /// Each batch in `n` partitions (Spark's `repartition`): the work of later operations is
+    /// spread over `n` threads when the batch is large enough.
+    ///
+    /// ```
+    /// use dstream::DStream;
+    /// let out = dstream::testing::run_batches(vec![vec![1, 2, 3]], |s: DStream<i32>| s.repartition(3).glom());
+    /// assert_eq!(out, vec![vec![vec![1], vec![2], vec![3]]]);
+    /// ```
+    pub fn repartition(&self, n: usize) -> DStream<T> {
+        transformed::transform(self, "repartition", move |rdd, _| rdd.repartition(n))
+    }
+
+    /// Combines each batch of this stream with the batch of `other` at the same time through
+    /// `f` (Spark's `transformWith`).
+    ///
+    /// ```
+    /// use dstream::DStream;
+    /// let out = dstream::testing::run_batches(vec![vec![1, 2, 3]], |s: DStream<i32>| {
+    ///     s.transform_with(&s.map(|x| x * 10), |a, b| a.union(b))
+    /// });
+    /// assert_eq!(out, vec![vec![1, 2, 3, 10, 20, 30]]);
+    /// ```
+    pub fn transform_with<U: Data, V: Data>(
+        &self,
+        other: &DStream<U>,
+        f: impl Fn(Rdd<T>, Rdd<U>) -> Rdd<V> + Send + Sync + 'static,
+    ) -> DStream<V> {
+        transformed::transform_with(self, other, f)
     }
 
     /// Applies `f` to each batch's whole [`Rdd`] (Spark's `transform`).

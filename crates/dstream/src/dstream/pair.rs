@@ -60,6 +60,69 @@ pub trait PairDStreamExt<K, V> {
     /// ```
     fn join<W: Data>(&self, other: &DStream<(K, W)>) -> DStream<(K, (V, W))>;
 
+    /// Every value of this stream's keys, with each value of the same key in `other`, or `None`
+    /// when `other` has none in the batch (Spark's `leftOuterJoin`).
+    ///
+    /// ```
+    /// use dstream::{DStream, PairDStreamExt};
+    /// let out = dstream::testing::run_batches(vec![vec![("a", 1), ("b", 2)]], |s: DStream<(&str, i32)>| {
+    ///     s.left_outer_join(&s.filter(|(k, _)| *k == "a").map_values(|v| v * 10))
+    /// });
+    /// assert_eq!(out, vec![vec![("a", (1, Some(10))), ("b", (2, None))]]);
+    /// ```
+    fn left_outer_join<W: Data>(&self, other: &DStream<(K, W)>) -> DStream<(K, (V, Option<W>))>;
+
+    /// Every value of `other`'s keys, with each value of the same key here, or `None` (Spark's
+    /// `rightOuterJoin`).
+    ///
+    /// ```
+    /// use dstream::{DStream, PairDStreamExt};
+    /// let out = dstream::testing::run_batches(vec![vec![("a", 1), ("b", 2)]], |s: DStream<(&str, i32)>| {
+    ///     s.filter(|(k, _)| *k == "a").right_outer_join(&s)
+    /// });
+    /// assert_eq!(out, vec![vec![("a", (Some(1), 1)), ("b", (None, 2))]]);
+    /// ```
+    fn right_outer_join<W: Data>(&self, other: &DStream<(K, W)>) -> DStream<(K, (Option<V>, W))>;
+
+    /// The keys of both streams, with `None` for a side that has no value for a key (Spark's
+    /// `fullOuterJoin`).
+    ///
+    /// ```
+    /// use dstream::{DStream, PairDStreamExt};
+    /// let out = dstream::testing::run_batches(vec![vec![("a", 1), ("b", 2)]], |s: DStream<(&str, i32)>| {
+    ///     s.filter(|(k, _)| *k == "a").full_outer_join(&s.filter(|(k, _)| *k == "b"))
+    /// });
+    /// assert_eq!(out, vec![vec![("a", (Some(1), None)), ("b", (None, Some(2)))]]);
+    /// ```
+    fn full_outer_join<W: Data>(&self, other: &DStream<(K, W)>) -> DStream<(K, (Option<V>, Option<W>))>;
+
+    /// For each key of either stream, all its values here and all its values in `other`
+    /// (Spark's `cogroup`).
+    ///
+    /// ```
+    /// use dstream::{DStream, PairDStreamExt};
+    /// let out = dstream::testing::run_batches(vec![vec![("a", 1), ("a", 3)]], |s: DStream<(&str, i32)>| {
+    ///     s.cogroup(&s.map_values(|v| v * 10))
+    /// });
+    /// assert_eq!(out, vec![vec![("a", (vec![1, 3], vec![10, 30]))]]);
+    /// ```
+    fn cogroup<W: Data>(&self, other: &DStream<(K, W)>) -> DStream<(K, (Vec<V>, Vec<W>))>;
+
+    /// Applies `f` to each value and pairs the key with each value it returns (Spark's
+    /// `flatMapValues`).
+    ///
+    /// ```
+    /// use dstream::{DStream, PairDStreamExt};
+    /// let out = dstream::testing::run_batches(vec![vec![("l1", "spark data")]], |s: DStream<(&str, &str)>| {
+    ///     s.flat_map_values(|line| line.split(' '))
+    /// });
+    /// assert_eq!(out, vec![vec![("l1", "spark"), ("l1", "data")]]);
+    /// ```
+    fn flat_map_values<U: Data, I: IntoIterator<Item = U>>(
+        &self,
+        f: impl Fn(V) -> I + Send + Sync + 'static,
+    ) -> DStream<(K, U)>;
+
     /// Merges the values of each key over the last `window` of batches with `f`, every `slide`
     /// (Spark's `reduceByKeyAndWindow` without inverse function). Keys come in the order they
     /// first occur in the window.
@@ -166,6 +229,29 @@ impl<K: Data + Eq + Hash, V: Data> PairDStreamExt<K, V> for DStream<(K, V)> {
 
     fn join<W: Data>(&self, other: &DStream<(K, W)>) -> DStream<(K, (V, W))> {
         joined::join(self, other)
+    }
+
+    fn left_outer_join<W: Data>(&self, other: &DStream<(K, W)>) -> DStream<(K, (V, Option<W>))> {
+        joined::left_outer_join(self, other)
+    }
+
+    fn right_outer_join<W: Data>(&self, other: &DStream<(K, W)>) -> DStream<(K, (Option<V>, W))> {
+        joined::right_outer_join(self, other)
+    }
+
+    fn full_outer_join<W: Data>(&self, other: &DStream<(K, W)>) -> DStream<(K, (Option<V>, Option<W>))> {
+        joined::full_outer_join(self, other)
+    }
+
+    fn cogroup<W: Data>(&self, other: &DStream<(K, W)>) -> DStream<(K, (Vec<V>, Vec<W>))> {
+        joined::cogroup(self, other)
+    }
+
+    fn flat_map_values<U: Data, I: IntoIterator<Item = U>>(
+        &self,
+        f: impl Fn(V) -> I + Send + Sync + 'static,
+    ) -> DStream<(K, U)> {
+        self.flat_map(move |(k, v)| f(v).into_iter().map(move |u| (k.clone(), u)).collect::<Vec<_>>())
     }
 
     fn reduce_by_key_and_window(

@@ -140,5 +140,5 @@ where
         state: Mutex::new(WindowState { batches: VecDeque::new(), running: OrderedMap::default() }),
     });
     parent.shared().add_stateful(Arc::clone(&core) as Arc<dyn StatefulOp>);
-    DStream::with_slide(parent.shared(), name, slide, ReducedWindowCompute(core))
+    DStream::with_slide(parent.shared(), name, parent.lineage_then(name), slide, ReducedWindowCompute(core))
 }

@@ -1,11 +1,10 @@
 //! `union`: the records of two streams, batch by batch.
 
 use super::{Compute, DStream};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::partition::Lazy;
 use crate::rdd::{Data, Rdd};
 use crate::time::Time;
-use std::sync::Arc;
 
 pub(crate) struct UnionDStream<T> {
     left: DStream<T>,
@@ -34,18 +33,26 @@ impl<T: Data> Compute<T> for UnionDStream<T> {
 }
 
 pub(super) fn union<T: Data>(left: &DStream<T>, right: &DStream<T>) -> DStream<T> {
-    if !Arc::ptr_eq(left.shared(), right.shared()) {
-        left.shared().record_declaration_error(Error::invalid_argument(
-            "union: the two streams belong to different StreamingContexts; build both from the same context",
-        ));
-    }
-    if left.slide_duration() != right.slide_duration() {
-        left.shared().record_declaration_error(Error::invalid_argument(format!(
-            "union: the streams slide every {} and {}; they must slide at the same interval",
-            left.slide_duration(),
-            right.slide_duration()
-        )));
-    }
+    left.check_combinable("union", right);
     let op = UnionDStream { left: left.as_parent(), right: right.as_parent() };
-    DStream::with_slide(left.shared(), "union", left.slide_duration(), op)
+    let lineage = format!("union({}, {})", left.lineage(), right.lineage());
+    DStream::with_slide(left.shared(), "union", lineage, left.slide_duration(), op)
+}
+
+impl crate::StreamingContext {
+    /// The records of all `streams`, batch by batch, in the order given (Spark's
+    /// `StreamingContext.union`); `None` when `streams` is empty.
+    ///
+    /// ```
+    /// use dstream::{Duration, StreamingContext};
+    /// let ssc = StreamingContext::new(Duration::from_secs(1))?;
+    /// let streams: Vec<_> = (0..3).map(|i| ssc.queue_stream(vec![vec![i]], true, None)).collect();
+    /// let all = ssc.union(&streams).unwrap();
+    /// assert_eq!(all.lineage(), "union(union(queue_stream, queue_stream), queue_stream)");
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
+    pub fn union<T: Data>(&self, streams: &[DStream<T>]) -> Option<DStream<T>> {
+        let (first, rest) = streams.split_first()?;
+        Some(rest.iter().fold(first.clone(), |all, next| all.union(next)))
+    }
 }

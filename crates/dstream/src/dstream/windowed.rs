@@ -85,5 +85,5 @@ pub(super) fn window<T: Data + Persist>(
     let core =
         Arc::new(WindowCore { parent: parent.as_parent(), window, batches: Mutex::new(VecDeque::new()) });
     parent.shared().add_stateful(Arc::clone(&core) as Arc<dyn StatefulOp>);
-    DStream::with_slide(parent.shared(), "window", slide, WindowCompute(core))
+    DStream::with_slide(parent.shared(), "window", parent.lineage_then("window"), slide, WindowCompute(core))
 }

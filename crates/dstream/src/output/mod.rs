@@ -4,11 +4,15 @@
 //! only because the output asks for them. A batch's outputs run one after the other, in the order
 //! they were declared.
 
+mod collect;
 mod foreach;
 pub(crate) mod pprint;
 pub(crate) mod save;
 
+pub use collect::{CollectedBatches, DEFAULT_KEPT_BATCHES};
+
 use crate::dstream::DStream;
+use crate::error::{Error, ErrorKind, Result};
 use crate::rdd::{Data, Rdd};
 use crate::time::Time;
 use std::fmt::Debug;
@@ -57,6 +61,10 @@ impl<T: Data> DStream<T> {
 
     /// Calls `f` with each batch's [`Rdd`] (Spark's `foreachRDD`).
     ///
+    /// `f` returns nothing, or a [`dstream::Result<()>`](crate::Result): then `?` works inside it
+    /// (on the crate's calls, file and parsing errors, or `Err("message".into())`), and an `Err`
+    /// stops the context like a panic would, with an error naming the batch and the message.
+    ///
     /// ```
     /// use dstream::{Duration, ManualClock, Clock, Stop, StreamingContext, Time};
     /// use std::sync::{Arc, Mutex};
@@ -74,24 +82,54 @@ impl<T: Data> DStream<T> {
     /// assert_eq!(sizes.lock().unwrap()[0], 3);
     /// # Ok::<(), dstream::Error>(())
     /// ```
-    pub fn foreach_rdd(&self, f: impl Fn(Rdd<T>) + Send + Sync + 'static) {
-        foreach::register(self, "foreach_rdd", move |rdd, _| {
-            f(rdd);
-            Ok(())
-        });
+    ///
+    /// With `?` inside (the lab's `save_results`):
+    ///
+    /// ```
+    /// use dstream::{DStream, testing};
+    /// let dir = testing::TempDir::new()?;
+    /// let out = dir.path().join("results");
+    /// testing::run_batches(vec![vec!["spark"], vec![]], |lines: DStream<&str>| {
+    ///     lines.foreach_rdd(move |rdd| {
+    ///         if !rdd.is_empty() {
+    ///             rdd.save_as_text_file(&out)?;
+    ///         }
+    ///         Ok(())
+    ///     });
+    ///     lines
+    /// });
+    /// assert!(dir.path().join("results/_SUCCESS").exists());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn foreach_rdd<R: OutputResult>(&self, f: impl Fn(Rdd<T>) -> R + Send + Sync + 'static) {
+        foreach::register(self, "foreach_rdd", move |rdd, _| f(rdd).into_result("foreach_rdd"));
     }
 
-    /// Like [`foreach_rdd`](DStream::foreach_rdd), with the batch time as well.
-    pub fn foreach_rdd_with_time(&self, f: impl Fn(Rdd<T>, Time) + Send + Sync + 'static) {
-        foreach::register(self, "foreach_rdd", move |rdd, time| {
-            f(rdd, time);
-            Ok(())
-        });
+    /// Like [`foreach_rdd`](DStream::foreach_rdd), with the batch time as well (Spark's
+    /// `foreachRDD(lambda time, rdd: ...)`).
+    ///
+    /// ```
+    /// use dstream::{DStream, testing};
+    /// let dir = testing::TempDir::new()?;
+    /// let prefix = dir.path().join("counts").display().to_string();
+    /// testing::run_batches(vec![vec![("spark", 1)]], |counts: DStream<(&str, i32)>| {
+    ///     counts.foreach_rdd_with_time(move |rdd, time| rdd.save_as_text_file(format!("{prefix}-{}", time.as_millis())));
+    ///     counts
+    /// });
+    /// assert!(dir.path().join("counts-1000/part-00000").exists());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn foreach_rdd_with_time<R: OutputResult>(
+        &self,
+        f: impl Fn(Rdd<T>, Time) -> R + Send + Sync + 'static,
+    ) {
+        foreach::register(self, "foreach_rdd", move |rdd, time| f(rdd, time).into_result("foreach_rdd"));
     }
 
     /// Saves each batch as a directory `<prefix>-<batch time in ms>.<suffix>` (Spark's
-    /// `saveAsTextFiles`; without the `.` when `suffix` is empty), laid out as
-    /// [`Rdd::save_as_text_file`] does: `part-00000`, `part-00001`, ... and `_SUCCESS`.
+    /// `saveAsTextFiles`; without the `.` when `suffix` is empty), laid out and written as
+    /// [`Rdd::save_as_text_file`] does: `part-00000`, `part-00001`, ... and `_SUCCESS`, strings
+    /// without quotes, other records in the form `pprint` shows.
     ///
     /// Each directory appears complete or not at all. A failure to write stops the stream with an
     /// error naming the directory.
@@ -119,5 +157,32 @@ impl<T: Data> DStream<T> {
             let dir = save::batch_dir_name(&prefix, &suffix, time);
             rdd.save_as_text_file(dir)
         });
+    }
+}
+
+/// What a function given to [`foreach_rdd`](DStream::foreach_rdd) may return: nothing (`()`), or a
+/// [`dstream::Result<()>`](crate::Result) whose `Err` fails the batch.
+#[diagnostic::on_unimplemented(
+    message = "a function given to `foreach_rdd` returns `()` or `dstream::Result<()>`, not `{Self}`",
+    label = "this returns `{Self}`",
+    note = "end the function with `;` to return nothing, or with `Ok(())` to use `?` inside it"
+)]
+pub trait OutputResult {
+    /// `Ok` for `()`; the error itself, told as the function's, for an `Err`.
+    fn into_result(self, operation: &str) -> Result<()>;
+}
+
+impl OutputResult for () {
+    fn into_result(self, _: &str) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl OutputResult for Result<()> {
+    fn into_result(self, operation: &str) -> Result<()> {
+        self.map_err(|e| {
+            let kind = if e.kind() == ErrorKind::Io { ErrorKind::Io } else { ErrorKind::UserCode };
+            Error::new(kind, format!("the function given to {operation} returned an error: {e}"))
+        })
     }
 }

@@ -1,7 +1,9 @@
 //! Writing a batch as a directory of text files, atomically, in Spark's layout.
 
 use crate::error::{Error, Result};
+use crate::text::Text;
 use crate::time::Time;
+use std::any::Any;
 use std::fmt::Debug;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -18,7 +20,7 @@ pub(crate) fn batch_dir_name(prefix: &str, suffix: &str, time: Time) -> PathBuf 
 /// Writes `parts` under `dir` (one `part-NNNNN` per partition, then `_SUCCESS`) into a hidden
 /// sibling directory, syncs it to disk, then renames it into place, so that `dir` appears complete
 /// or not at all, and stays complete after a power cut.
-pub(crate) fn write_text_dir<T: Debug>(dir: &Path, parts: &[Vec<T>]) -> Result<()> {
+pub(crate) fn write_text_dir<T: Debug + 'static>(dir: &Path, parts: &[Vec<T>]) -> Result<()> {
     let name = dir
         .file_name()
         .ok_or_else(|| {
@@ -44,7 +46,7 @@ pub(crate) fn write_text_dir<T: Debug>(dir: &Path, parts: &[Vec<T>]) -> Result<(
     result
 }
 
-fn write_parts<T: Debug>(staging: &Path, parts: &[Vec<T>]) -> Result<()> {
+fn write_parts<T: Debug + 'static>(staging: &Path, parts: &[Vec<T>]) -> Result<()> {
     let fail = |what: &Path, e| Error::io(format!("cannot write {}", what.display()), e);
     std::fs::create_dir(staging).map_err(|e| fail(staging, e))?;
     for (i, part) in parts.iter().enumerate() {
@@ -52,7 +54,7 @@ fn write_parts<T: Debug>(staging: &Path, parts: &[Vec<T>]) -> Result<()> {
         let file = std::fs::File::create(&path).map_err(|e| fail(&path, e))?;
         let mut out = BufWriter::new(file);
         for record in part {
-            writeln!(out, "{record:?}").map_err(|e| fail(&path, e))?;
+            write_record(&mut out, record).map_err(|e| fail(&path, e))?;
         }
         let file = out.into_inner().map_err(|e| fail(&path, e.into_error()))?;
         // On disk before the directory is published: after a power cut, a batch marked
@@ -63,6 +65,24 @@ fn write_parts<T: Debug>(staging: &Path, parts: &[Vec<T>]) -> Result<()> {
     std::fs::File::create(&success).and_then(|f| f.sync_all()).map_err(|e| fail(&success, e))?;
     crate::fs::sync_dir(staging);
     Ok(())
+}
+
+/// Writes one record and a newline as Spark writes `str(record)`: a string as itself (no quotes,
+/// no escapes: reading the line back gives the string), anything else in its `Debug` form, which
+/// for tuples is the form `pprint` shows (`("spark", 4)`).
+fn write_record<T: Debug + 'static>(out: &mut impl Write, record: &T) -> std::io::Result<()> {
+    let any = record as &dyn Any;
+    if let Some(s) = any.downcast_ref::<String>() {
+        writeln!(out, "{s}")
+    } else if let Some(s) = any.downcast_ref::<&'static str>() {
+        writeln!(out, "{s}")
+    } else if let Some(t) = any.downcast_ref::<Text>() {
+        writeln!(out, "{t}")
+    } else if let Some(c) = any.downcast_ref::<char>() {
+        writeln!(out, "{c}")
+    } else {
+        writeln!(out, "{record:?}")
+    }
 }
 
 /// Renames `staging` to `dir`, replacing an older `dir` (which is moved aside first).

@@ -102,8 +102,10 @@ pub(crate) fn start(ctx: &Arc<ContextShared>) -> Result<()> {
         && let Some(op) = state.graph.stateful.iter().find(|op| op.requires_checkpoint())
     {
         return Err(Error::invalid_state(format!(
-            "the checkpoint directory has not been set: `{}` keeps state across batches, which \
-             must survive a restart. Call ssc.checkpoint(dir) before start() (as in Spark).",
+            "the checkpoint directory has not been set: `{}` keeps state across batches. Without \
+             a checkpoint, that state depends on every batch since the start (its lineage grows \
+             with each batch) and a restart could not recover it; the checkpoint cuts the lineage \
+             and makes recovery possible. Call ssc.checkpoint(dir) before start() (as in Spark).",
             op.name()
         )));
     }
