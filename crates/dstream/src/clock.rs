@@ -33,6 +33,12 @@ pub enum Clock {
 
 impl Clock {
     /// The current time on this clock.
+    ///
+    /// ```
+    /// use dstream::{Clock, ManualClock, Time};
+    /// assert_eq!(Clock::Manual(ManualClock::new(Time::from_millis(5))).now(), Time::from_millis(5));
+    /// assert!(Clock::System.now().as_millis() > 0);
+    /// ```
     pub fn now(&self) -> Time {
         match self {
             Clock::System => system_now(),
@@ -87,6 +93,12 @@ struct ManualInner {
 
 impl ManualClock {
     /// A manual clock showing `start`.
+    ///
+    /// ```
+    /// use dstream::{ManualClock, Time, Duration};
+    /// let clock = ManualClock::new(Time::from_millis(1_000));
+    /// assert_eq!(clock.now(), Time::from_millis(1_000));
+    /// ```
     pub fn new(start: Time) -> Self {
         ManualClock {
             inner: Arc::new(ManualInner { now: Mutex::new(start.as_millis()), moved: Condvar::new() }),
@@ -94,11 +106,24 @@ impl ManualClock {
     }
 
     /// The time it shows.
+    ///
+    /// ```
+    /// use dstream::{ManualClock, Time, Duration};
+    /// let clock = ManualClock::new(Time::from_millis(1_000));
+    /// assert_eq!(clock.now(), Time::from_millis(1_000));
+    /// ```
     pub fn now(&self) -> Time {
         Time::from_millis(*self.inner.now.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Moves the clock forward by `by`.
+    ///
+    /// ```
+    /// use dstream::{ManualClock, Time, Duration};
+    /// let clock = ManualClock::new(Time::from_millis(1_000));
+    /// clock.advance(Duration::from_secs(5));
+    /// assert_eq!(clock.now(), Time::from_millis(6_000));
+    /// ```
     pub fn advance(&self, by: Duration) {
         let mut now = self.inner.now.lock().unwrap_or_else(|e| e.into_inner());
         *now += by.as_millis();
@@ -106,6 +131,13 @@ impl ManualClock {
     }
 
     /// Sets the clock to `to` (which may not be earlier than now).
+    ///
+    /// ```
+    /// use dstream::{ManualClock, Time, Duration};
+    /// let clock = ManualClock::new(Time::from_millis(1_000));
+    /// clock.set(Time::from_millis(10_000));
+    /// assert_eq!(clock.now(), Time::from_millis(10_000));
+    /// ```
     pub fn set(&self, to: Time) {
         let mut now = self.inner.now.lock().unwrap_or_else(|e| e.into_inner());
         *now = (*now).max(to.as_millis());

@@ -179,6 +179,21 @@ impl StreamingContext {
     }
 
     /// A context on the given clock (use [`Clock::Manual`] for deterministic tests).
+    ///
+    /// ```
+    /// use dstream::{Clock, ContextState, Duration, ManualClock, Stop, StreamingContext, Time};
+    /// let clock = ManualClock::new(Time::from_millis(0));
+    /// let ssc = StreamingContext::with_clock(Duration::from_secs(1), Clock::Manual(clock.clone()))?;
+    /// ssc.queue_stream(vec![vec![1, 2]], true, None).pprint();
+    /// assert_eq!(ssc.state(), ContextState::Initialized);
+    /// ssc.start()?;
+    /// assert_eq!(ssc.state(), ContextState::Active);
+    /// clock.advance(Duration::from_secs(1));
+    /// while ssc.batch_history().is_empty() { std::thread::yield_now(); } // batch 1 s is done
+    /// ssc.stop(Stop::Gracefully)?;
+    /// assert_eq!(ssc.state(), ContextState::Stopped);
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn with_clock(batch_interval: impl Into<Duration>, clock: Clock) -> Result<Self> {
         let batch_interval = batch_interval.into();
         if batch_interval <= Duration::ZERO {
@@ -272,6 +287,15 @@ impl StreamingContext {
     }
 
     /// Whether `self` and `other` are handles on the same context.
+    ///
+    /// ```
+    /// use dstream::{StreamingContext, secs};
+    /// let ssc = StreamingContext::new(secs(1))?;
+    /// let lines = ssc.queue_stream(vec![vec!["spark"]], true, None);
+    /// assert!(lines.context().same_context(&ssc));
+    /// assert!(!StreamingContext::new(secs(1))?.same_context(&ssc));
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn same_context(&self, other: &StreamingContext) -> bool {
         Arc::ptr_eq(self.shared(), other.shared())
     }
@@ -286,26 +310,59 @@ impl StreamingContext {
     }
 
     /// The interval between batches.
+    ///
+    /// ```
+    /// use dstream::{StreamingContext, secs};
+    /// assert_eq!(StreamingContext::new(secs(5))?.batch_interval(), secs(5));
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn batch_interval(&self) -> Duration {
         self.shared().batch_interval
     }
 
     /// The clock the context runs on.
+    ///
+    /// ```
+    /// use dstream::{Clock, StreamingContext, secs};
+    /// assert!(matches!(StreamingContext::new(secs(5))?.clock(), Clock::System));
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn clock(&self) -> &Clock {
         &self.shared().clock
     }
 
     /// Where the context is in its life.
+    ///
+    /// ```
+    /// use dstream::{ContextState, StreamingContext, secs};
+    /// assert_eq!(StreamingContext::new(secs(5))?.state(), ContextState::Initialized);
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn state(&self) -> ContextState {
         self.shared().lock().phase
     }
 
     /// How many partitions sources cut a batch into: the number of cores by default.
+    ///
+    /// ```
+    /// use dstream::{StreamingContext, secs};
+    /// let ssc = StreamingContext::new(secs(1))?;
+    /// assert!(ssc.default_parallelism() >= 1);
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn default_parallelism(&self) -> usize {
         self.shared().parallelism()
     }
 
     /// Sets how many partitions sources cut a batch into (at least 1), before `start()`.
+    ///
+    /// ```
+    /// use dstream::{StreamingContext, secs};
+    /// let ssc = StreamingContext::new(secs(1))?;
+    /// ssc.set_default_parallelism(2);
+    /// assert_eq!(ssc.default_parallelism(), 2);
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn set_default_parallelism(&self, partitions: usize) {
         self.shared().parallelism.store(partitions.max(1), Ordering::Relaxed);
     }
@@ -335,12 +392,27 @@ impl StreamingContext {
 
     /// Writes a checkpoint every `batches` batches instead of after each one (at least 1). Fewer
     /// checkpoints cost less; after a crash, the batches since the last one are run again.
+    ///
+    /// ```
+    /// use dstream::{StreamingContext, secs, testing::TempDir};
+    /// let dir = TempDir::new()?;
+    /// let ssc = StreamingContext::new(secs(1))?;
+    /// ssc.checkpoint(dir.path())?;
+    /// ssc.checkpoint_every(10); // a checkpoint every 10 batches
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn checkpoint_every(&self, batches: usize) {
         self.shared().lock().checkpoint_every = batches.max(1);
     }
 
     /// After [`get_or_create`](StreamingContext::get_or_create) recovered this context: the last
     /// batch of the checkpoint, after which processing resumes.
+    ///
+    /// ```
+    /// use dstream::{StreamingContext, secs};
+    /// assert_eq!(StreamingContext::new(secs(1))?.resumed_from(), None, "a new context resumes nothing");
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn resumed_from(&self) -> Option<Time> {
         self.shared().lock().resume.map(|(time, _)| time)
     }
@@ -364,6 +436,12 @@ impl StreamingContext {
     }
 
     /// The checkpoint directory, if one was set.
+    ///
+    /// ```
+    /// use dstream::{StreamingContext, secs};
+    /// assert_eq!(StreamingContext::new(secs(1))?.checkpoint_dir(), None);
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn checkpoint_dir(&self) -> Option<PathBuf> {
         self.shared().lock().checkpoint_dir.clone()
     }
@@ -372,11 +450,39 @@ impl StreamingContext {
     ///
     /// Fails if the context was already started or stopped, if no output operation was declared
     /// (there would be nothing to run), or if a declaration was invalid.
+    ///
+    /// ```
+    /// use dstream::{Clock, ContextState, Duration, ManualClock, Stop, StreamingContext, Time};
+    /// let clock = ManualClock::new(Time::from_millis(0));
+    /// let ssc = StreamingContext::with_clock(Duration::from_secs(1), Clock::Manual(clock.clone()))?;
+    /// ssc.queue_stream(vec![vec![1, 2]], true, None).pprint();
+    /// assert_eq!(ssc.state(), ContextState::Initialized);
+    /// ssc.start()?;
+    /// assert_eq!(ssc.state(), ContextState::Active);
+    /// clock.advance(Duration::from_secs(1));
+    /// assert!(ssc.start().is_err(), "a context starts once");
+    /// ssc.stop(Stop::Now)?;
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn start(&self) -> Result<()> {
         scheduler::start(self.shared())
     }
 
     /// Waits until the context stops; returns the error that stopped it, if any.
+    ///
+    /// ```
+    /// use dstream::{Duration, Stop, StreamingContext};
+    /// let ssc = StreamingContext::new(Duration::from_millis(100))?;
+    /// ssc.queue_stream(vec![vec![1]], true, None).foreach_rdd(|_| {});
+    /// ssc.start()?;
+    /// let stopper = StreamingContext::get_active().expect("started");
+    /// std::thread::spawn(move || {
+    ///     std::thread::sleep(std::time::Duration::from_millis(300));
+    ///     stopper.stop(Stop::Now).unwrap();
+    /// });
+    /// ssc.await_termination()?; // returns once the other thread stopped it
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn await_termination(&self) -> Result<()> {
         self.wait_stopped(None).map(|_| ())
     }
@@ -384,6 +490,17 @@ impl StreamingContext {
     /// Waits until the context stops or `timeout` passes. Returns `Ok(true)` if it stopped,
     /// `Ok(false)` on timeout, and the stream's error if one occurred (Spark's
     /// `awaitTerminationOrTimeout`).
+    ///
+    /// ```
+    /// use dstream::{Duration, Stop, StreamingContext};
+    /// let ssc = StreamingContext::new(Duration::from_millis(100))?;
+    /// ssc.queue_stream(vec![vec![1]], true, None).foreach_rdd(|_| {});
+    /// ssc.start()?;
+    /// assert!(!ssc.await_termination_or_timeout(Duration::from_millis(250))?, "still running after 250 ms");
+    /// ssc.stop(Stop::Now)?;
+    /// assert!(ssc.await_termination_or_timeout(Duration::from_millis(250))?, "stopped");
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn await_termination_or_timeout(&self, timeout: impl Into<Duration>) -> Result<bool> {
         self.wait_stopped(Some(timeout.into().to_std()))
     }
@@ -425,6 +542,22 @@ impl StreamingContext {
     ///
     /// Stopping a context that never started, or one already stopped, is allowed and does nothing
     /// more. Returns the stream's error if one occurred.
+    ///
+    /// ```
+    /// use dstream::{Clock, ContextState, Duration, ManualClock, Stop, StreamingContext, Time};
+    /// let clock = ManualClock::new(Time::from_millis(0));
+    /// let ssc = StreamingContext::with_clock(Duration::from_secs(1), Clock::Manual(clock.clone()))?;
+    /// ssc.queue_stream(vec![vec![1, 2]], true, None).pprint();
+    /// assert_eq!(ssc.state(), ContextState::Initialized);
+    /// ssc.start()?;
+    /// assert_eq!(ssc.state(), ContextState::Active);
+    /// clock.advance(Duration::from_secs(1));
+    /// while ssc.batch_history().is_empty() { std::thread::yield_now(); } // batch 1 s is done
+    /// ssc.stop(Stop::Gracefully)?;
+    /// assert_eq!(ssc.batch_history().len(), 1);
+    /// ssc.stop(Stop::Now)?; // stopping again does nothing more
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn stop(&self, mode: Stop) -> Result<()> {
         scheduler::stop(self.shared(), mode);
         let state = self.shared().lock();
@@ -487,11 +620,26 @@ impl StreamingContext {
     }
 
     /// Whether backpressure is on (see [`set_backpressure`](StreamingContext::set_backpressure)).
+    ///
+    /// ```
+    /// use dstream::{StreamingContext, secs};
+    /// let ssc = StreamingContext::new(secs(1))?;
+    /// assert!(!ssc.backpressure());
+    /// ssc.set_backpressure(true);
+    /// assert!(ssc.backpressure());
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn backpressure(&self) -> bool {
         self.shared().lock().backpressure
     }
 
     /// See [`set_graceful_stop_timeout`](StreamingContext::set_graceful_stop_timeout).
+    ///
+    /// ```
+    /// use dstream::{StreamingContext, secs};
+    /// assert_eq!(StreamingContext::new(secs(5))?.graceful_stop_timeout(), secs(50), "ten intervals");
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn graceful_stop_timeout(&self) -> Duration {
         self.shared().graceful_stop_timeout()
     }
@@ -499,23 +647,77 @@ impl StreamingContext {
     /// After a stop, how many received records were never processed: those of batches dropped
     /// by [`Stop::Now`] (or left when a graceful stop ran out of time), and those no batch took.
     /// `0` before the context stops, and after a graceful stop that processed everything.
+    ///
+    /// ```
+    /// use dstream::{Clock, ContextState, Duration, ManualClock, Stop, StreamingContext, Time};
+    /// let clock = ManualClock::new(Time::from_millis(0));
+    /// let ssc = StreamingContext::with_clock(Duration::from_secs(1), Clock::Manual(clock.clone()))?;
+    /// ssc.queue_stream(vec![vec![1, 2]], true, None).pprint();
+    /// assert_eq!(ssc.state(), ContextState::Initialized);
+    /// ssc.start()?;
+    /// assert_eq!(ssc.state(), ContextState::Active);
+    /// clock.advance(Duration::from_secs(1));
+    /// while ssc.batch_history().is_empty() { std::thread::yield_now(); } // batch 1 s is done
+    /// ssc.stop(Stop::Gracefully)?;
+    /// assert_eq!(ssc.unprocessed_records(), 0, "a graceful stop processed everything");
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn unprocessed_records(&self) -> u64 {
         self.shared().lock().unprocessed
     }
 
     /// The batches processed so far (at most the last 1000), oldest first.
+    ///
+    /// ```
+    /// use dstream::{Clock, ContextState, Duration, ManualClock, Stop, StreamingContext, Time};
+    /// let clock = ManualClock::new(Time::from_millis(0));
+    /// let ssc = StreamingContext::with_clock(Duration::from_secs(1), Clock::Manual(clock.clone()))?;
+    /// ssc.queue_stream(vec![vec![1, 2]], true, None).pprint();
+    /// assert_eq!(ssc.state(), ContextState::Initialized);
+    /// ssc.start()?;
+    /// assert_eq!(ssc.state(), ContextState::Active);
+    /// clock.advance(Duration::from_secs(1));
+    /// while ssc.batch_history().is_empty() { std::thread::yield_now(); } // batch 1 s is done
+    /// ssc.stop(Stop::Gracefully)?;
+    /// let history = ssc.batch_history();
+    /// assert_eq!((history[0].batch_time(), history[0].num_records()), (Time::from_millis(1000), 2));
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn batch_history(&self) -> Vec<BatchInfo> {
         self.shared().lock().history.iter().cloned().collect()
     }
 
     /// The processed batches as a picture (records per batch, processing time against the
     /// interval); in a notebook, end a cell with it to see the charts.
+    ///
+    /// ```
+    /// use dstream::{Clock, ContextState, Duration, ManualClock, Stop, StreamingContext, Time};
+    /// let clock = ManualClock::new(Time::from_millis(0));
+    /// let ssc = StreamingContext::with_clock(Duration::from_secs(1), Clock::Manual(clock.clone()))?;
+    /// ssc.queue_stream(vec![vec![1, 2]], true, None).pprint();
+    /// assert_eq!(ssc.state(), ContextState::Initialized);
+    /// ssc.start()?;
+    /// assert_eq!(ssc.state(), ContextState::Active);
+    /// clock.advance(Duration::from_secs(1));
+    /// while ssc.batch_history().is_empty() { std::thread::yield_now(); } // batch 1 s is done
+    /// ssc.stop(Stop::Gracefully)?;
+    /// let timeline = ssc.batch_timeline(); // a cell ending with it shows the charts
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn batch_timeline(&self) -> crate::ui::BatchTimeline {
         crate::ui::BatchTimeline::new(self.shared().batch_interval, self.batch_history())
     }
 
     /// The counters of the context's receivers (socket streams): lines received, connection
     /// errors, lines dropped because they were too long...
+    ///
+    /// ```
+    /// use dstream::{StreamingContext, secs};
+    /// let ssc = StreamingContext::new(secs(1))?;
+    /// ssc.socket_text_stream("127.0.0.1", 9).pprint();
+    /// assert_eq!(ssc.receiver_reports().len(), 1, "one socket stream, one report");
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn receiver_reports(&self) -> Vec<crate::ReceiverReport> {
         let inputs = self.shared().lock().graph.inputs.clone();
         inputs.iter().filter_map(|input| input.report()).collect()

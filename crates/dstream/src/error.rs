@@ -49,6 +49,12 @@ pub struct Error {
 
 impl Error {
     /// Makes an error of the given kind with a message for the user.
+    ///
+    /// ```
+    /// use dstream::{Error, ErrorKind};
+    /// let err = Error::new(ErrorKind::InvalidArgument, "the window must be a multiple of the interval");
+    /// assert_eq!(err.to_string(), "the window must be a multiple of the interval");
+    /// ```
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error { kind, message: message.into() }
     }
@@ -67,11 +73,23 @@ impl Error {
     }
 
     /// The category of this error.
+    ///
+    /// ```
+    /// use dstream::{Error, ErrorKind};
+    /// let err = Error::new(ErrorKind::InvalidArgument, "the window must be a multiple of the interval");
+    /// assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    /// ```
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
 
     /// The message, without the kind.
+    ///
+    /// ```
+    /// use dstream::{Error, ErrorKind};
+    /// let err = Error::new(ErrorKind::InvalidArgument, "the window must be a multiple of the interval");
+    /// assert!(err.message().starts_with("the window"));
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }

@@ -73,6 +73,8 @@
 //! - **One process**: partitions of a large batch are processed on all cores with threads, not on
 //!   a cluster.
 
+#![deny(missing_docs)]
+
 mod active;
 mod aggregate;
 mod checkpoint;

@@ -35,18 +35,48 @@ pub struct LineServerBuilder {
 
 impl LineServerBuilder {
     /// Sends one line every `interval` (default: 2 s, as in the lab).
+    ///
+    /// ```
+    /// use dstream::LineServer;
+    /// use std::io::BufRead;
+    /// let server = LineServer::cycle(["spark streaming", "big data"]).every(dstream::millis(10)).start()?;
+    /// let mut reader = std::io::BufReader::new(std::net::TcpStream::connect(server.addr())?);
+    /// let mut line = String::new();
+    /// reader.read_line(&mut line)?;
+    /// assert_eq!(line.trim_end(), "spark streaming"); // then a line every 10 ms
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn every(mut self, interval: impl Into<Duration>) -> Self {
         self.every = interval.into();
         self
     }
 
     /// Sends `n` lines per second.
+    ///
+    /// ```
+    /// use dstream::LineServer;
+    /// let server = LineServer::cycle(["spark"]).lines_per_second(100).start()?;
+    /// assert_eq!(server.sent_count(), 0, "nothing is sent before a client connects");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn lines_per_second(self, n: u32) -> Self {
         let every = Duration::from_millis((1000 / i64::from(n.max(1))).max(1));
         self.every(every)
     }
 
     /// Stops sending after `n` lines in all (the connection stays open).
+    ///
+    /// ```
+    /// use dstream::LineServer;
+    /// use std::io::BufRead;
+    /// let server = LineServer::cycle(["a", "b"]).every(dstream::millis(1)).limit(3).start()?;
+    /// let reader = std::io::BufReader::new(std::net::TcpStream::connect(server.addr())?);
+    /// let lines: Vec<String> = reader.lines().take(3).collect::<Result<_, _>>()?;
+    /// assert_eq!(lines, ["a", "b", "a"]);
+    /// std::thread::sleep(std::time::Duration::from_millis(50));
+    /// assert_eq!(server.sent_count(), 3, "no line after the third");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn limit(mut self, n: u64) -> Self {
         self.limit = Some(n);
         self
@@ -54,12 +84,29 @@ impl LineServerBuilder {
 
     /// Listens on this port of 127.0.0.1 (default 0: any free port; read it with
     /// [`LineServer::port`]).
+    ///
+    /// ```
+    /// use dstream::LineServer;
+    /// let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let free = probe.local_addr()?.port();
+    /// drop(probe);
+    /// let server = LineServer::cycle(["spark"]).port(free).start()?;
+    /// assert_eq!(server.port(), free);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
         self
     }
 
     /// Prints `[server HH:MM:SS] sent: <line>` for each line sent, as the lab's console shows.
+    ///
+    /// ```
+    /// use dstream::LineServer;
+    /// let server = LineServer::cycle(["spark"]).verbose(false).start()?;
+    /// assert!(server.port() > 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn verbose(mut self, on: bool) -> Self {
         self.verbose = on;
         self
@@ -69,6 +116,17 @@ impl LineServerBuilder {
     ///
     /// One client is served at a time; when it disconnects, the next one is served, continuing
     /// where the previous one stopped.
+    ///
+    /// ```
+    /// use dstream::LineServer;
+    /// use std::io::BufRead;
+    /// let server = LineServer::cycle(["spark streaming", "big data"]).every(dstream::millis(10)).start()?;
+    /// let mut reader = std::io::BufReader::new(std::net::TcpStream::connect(server.addr())?);
+    /// let mut line = String::new();
+    /// reader.read_line(&mut line)?;
+    /// assert!(server.port() > 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn start(self) -> Result<LineServer> {
         self.validate()?;
         let listener = TcpListener::bind(("127.0.0.1", self.port)).map_err(|e| {
@@ -137,16 +195,47 @@ struct ServerShared {
 
 impl LineServer {
     /// A server sending `lines` in turn, over and over.
+    ///
+    /// ```
+    /// use dstream::LineServer;
+    /// use std::io::BufRead;
+    /// let server = LineServer::cycle(["spark streaming", "big data"]).every(dstream::millis(10)).start()?;
+    /// let mut reader = std::io::BufReader::new(std::net::TcpStream::connect(server.addr())?);
+    /// let mut line = String::new();
+    /// reader.read_line(&mut line)?;
+    /// assert_eq!(line, "spark streaming\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn cycle<S: Into<String>>(lines: impl IntoIterator<Item = S>) -> LineServerBuilder {
         LineServer::builder(lines.into_iter().map(Into::into).collect(), Order::Cycle)
     }
 
     /// A server sending lines drawn at random from `lines`; the same `seed` gives the same lines.
+    ///
+    /// ```
+    /// use dstream::LineServer;
+    /// use std::io::BufRead;
+    /// let server = LineServer::random(["a", "b", "c"], 42).every(dstream::millis(1)).limit(20).start()?;
+    /// let reader = std::io::BufReader::new(std::net::TcpStream::connect(server.addr())?);
+    /// let lines: Vec<String> = reader.lines().take(20).collect::<Result<_, _>>()?;
+    /// assert_eq!(lines.len(), 20);
+    /// assert!(lines.iter().all(|l| ["a", "b", "c"].contains(&l.as_str())));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn random<S: Into<String>>(lines: impl IntoIterator<Item = S>, seed: u64) -> LineServerBuilder {
         LineServer::builder(lines.into_iter().map(Into::into).collect(), Order::Random { seed })
     }
 
     /// A server sending lines drawn at random from the file at `path` (empty lines skipped).
+    ///
+    /// ```
+    /// use dstream::{LineServer, testing::TempDir};
+    /// let dir = TempDir::new()?;
+    /// std::fs::write(dir.path().join("phrases.txt"), "spark streaming\n\nbig data\n")?;
+    /// let server = LineServer::random_from_file(dir.path().join("phrases.txt"), 7)?.start()?;
+    /// assert!(LineServer::random_from_file(dir.path().join("missing.txt"), 7).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn random_from_file(path: impl AsRef<Path>, seed: u64) -> Result<LineServerBuilder> {
         let path = path.as_ref();
         let text =
@@ -171,31 +260,99 @@ impl LineServer {
     }
 
     /// The port it listens on.
+    ///
+    /// ```
+    /// use dstream::LineServer;
+    /// use std::io::BufRead;
+    /// let server = LineServer::cycle(["spark streaming", "big data"]).every(dstream::millis(10)).start()?;
+    /// let mut reader = std::io::BufReader::new(std::net::TcpStream::connect(server.addr())?);
+    /// let mut line = String::new();
+    /// reader.read_line(&mut line)?;
+    /// assert_eq!(server.port(), server.addr().port());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn port(&self) -> u16 {
         self.addr.port()
     }
 
     /// The address it listens on (127.0.0.1 and the port).
+    ///
+    /// ```
+    /// use dstream::LineServer;
+    /// use std::io::BufRead;
+    /// let server = LineServer::cycle(["spark streaming", "big data"]).every(dstream::millis(10)).start()?;
+    /// let mut reader = std::io::BufReader::new(std::net::TcpStream::connect(server.addr())?);
+    /// let mut line = String::new();
+    /// reader.read_line(&mut line)?;
+    /// assert_eq!(server.addr().ip().to_string(), "127.0.0.1");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// How many lines it has sent.
+    ///
+    /// ```
+    /// use dstream::LineServer;
+    /// use std::io::BufRead;
+    /// let server = LineServer::cycle(["spark streaming", "big data"]).every(dstream::millis(10)).start()?;
+    /// let mut reader = std::io::BufReader::new(std::net::TcpStream::connect(server.addr())?);
+    /// let mut line = String::new();
+    /// reader.read_line(&mut line)?;
+    /// assert!(server.sent_count() >= 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn sent_count(&self) -> u64 {
         self.shared.sent.load(Ordering::Acquire)
     }
 
     /// The lines it has sent, in order (the first million).
+    ///
+    /// ```
+    /// use dstream::LineServer;
+    /// use std::io::BufRead;
+    /// let server = LineServer::cycle(["spark streaming", "big data"]).every(dstream::millis(10)).start()?;
+    /// let mut reader = std::io::BufReader::new(std::net::TcpStream::connect(server.addr())?);
+    /// let mut line = String::new();
+    /// reader.read_line(&mut line)?;
+    /// assert_eq!(server.sent_lines()[0], "spark streaming");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn sent_lines(&self) -> Vec<String> {
         self.shared.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// How many clients have connected so far.
+    ///
+    /// ```
+    /// use dstream::LineServer;
+    /// use std::io::BufRead;
+    /// let server = LineServer::cycle(["spark streaming", "big data"]).every(dstream::millis(10)).start()?;
+    /// let mut reader = std::io::BufReader::new(std::net::TcpStream::connect(server.addr())?);
+    /// let mut line = String::new();
+    /// reader.read_line(&mut line)?;
+    /// assert_eq!(server.clients(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn clients(&self) -> u64 {
         self.shared.clients.load(Ordering::Acquire)
     }
 
     /// Stops serving and closes the connection.
+    ///
+    /// ```
+    /// use dstream::LineServer;
+    /// use std::io::BufRead;
+    /// let server = LineServer::cycle(["spark streaming", "big data"]).every(dstream::millis(10)).start()?;
+    /// let mut reader = std::io::BufReader::new(std::net::TcpStream::connect(server.addr())?);
+    /// let mut line = String::new();
+    /// reader.read_line(&mut line)?;
+    /// server.stop();
+    /// let mut rest = String::new();
+    /// while reader.read_line(&mut rest)? > 0 { rest.clear(); } // the connection ends
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn stop(&self) {
         self.shared.stopped.store(true, Ordering::Release);
     }

@@ -59,16 +59,33 @@ impl<T: Debug> Debug for Rdd<T> {
 
 impl<T: Data> Rdd<T> {
     /// An RDD with one partition holding `data`.
+    ///
+    /// ```
+    /// use dstream::Rdd;
+    /// let rdd = Rdd::new(vec![1, 2, 3]);
+    /// assert_eq!((rdd.count(), rdd.num_partitions()), (3, 1));
+    /// ```
     pub fn new(data: Vec<T>) -> Self {
         Rdd::from_partitions(vec![data])
     }
 
     /// An RDD with the given partitions.
+    ///
+    /// ```
+    /// use dstream::Rdd;
+    /// let rdd = Rdd::from_partitions(vec![vec![1, 2], vec![3]]);
+    /// assert_eq!((rdd.collect(), rdd.num_partitions()), (vec![1, 2, 3], 2));
+    /// ```
     pub fn from_partitions(parts: Vec<Vec<T>>) -> Self {
         Rdd { parts: Arc::new(parts) }
     }
 
     /// An RDD with no record and no partition.
+    ///
+    /// ```
+    /// use dstream::Rdd;
+    /// assert!(Rdd::<i32>::empty().is_empty());
+    /// ```
     pub fn empty() -> Self {
         Rdd::from_partitions(Vec::new())
     }
@@ -84,21 +101,42 @@ impl<T: Data> Rdd<T> {
     }
 
     /// How many partitions.
+    ///
+    /// ```
+    /// use dstream::Rdd;
+    /// assert_eq!(Rdd::from_partitions(vec![vec![1], vec![2]]).num_partitions(), 2);
+    /// ```
     pub fn num_partitions(&self) -> usize {
         self.parts.len()
     }
 
     /// The partitions themselves.
+    ///
+    /// ```
+    /// use dstream::Rdd;
+    /// assert_eq!(Rdd::from_partitions(vec![vec![1], vec![2, 3]]).partitions()[1], vec![2, 3]);
+    /// ```
     pub fn partitions(&self) -> &[Vec<T>] {
         &self.parts
     }
 
     /// The records, by reference, in order.
+    ///
+    /// ```
+    /// use dstream::Rdd;
+    /// let longest = Rdd::new(vec!["spark", "streaming"]).iter().map(|w| w.len()).max();
+    /// assert_eq!(longest, Some(9));
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
         self.parts.iter().flatten()
     }
 
     /// All records, in order.
+    ///
+    /// ```
+    /// use dstream::Rdd;
+    /// assert_eq!(Rdd::new(vec!["a", "b"]).collect(), vec!["a", "b"]);
+    /// ```
     pub fn collect(&self) -> Vec<T> {
         let mut out = Vec::with_capacity(self.count());
         for part in self.parts.iter() {
@@ -108,21 +146,43 @@ impl<T: Data> Rdd<T> {
     }
 
     /// How many records.
+    ///
+    /// ```
+    /// use dstream::Rdd;
+    /// assert_eq!(Rdd::new(vec!["a", "b"]).count(), 2);
+    /// ```
     pub fn count(&self) -> usize {
         self.parts.iter().map(Vec::len).sum()
     }
 
     /// Whether there is no record.
+    ///
+    /// ```
+    /// use dstream::Rdd;
+    /// assert!(!Rdd::new(vec![0]).is_empty());
+    /// assert!(Rdd::<i32>::empty().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.parts.iter().all(Vec::is_empty)
     }
 
     /// The first `n` records.
+    ///
+    /// ```
+    /// use dstream::Rdd;
+    /// assert_eq!(Rdd::new(vec![5, 6, 7]).take(2), vec![5, 6]);
+    /// ```
     pub fn take(&self, n: usize) -> Vec<T> {
         self.iter().take(n).cloned().collect()
     }
 
     /// The first record, if any.
+    ///
+    /// ```
+    /// use dstream::Rdd;
+    /// assert_eq!(Rdd::new(vec![5, 6]).first(), Some(5));
+    /// assert_eq!(Rdd::<i32>::empty().first(), None);
+    /// ```
     pub fn first(&self) -> Option<T> {
         self.iter().next().cloned()
     }
@@ -133,6 +193,11 @@ impl<T: Data> Rdd<T> {
     }
 
     /// Applies `f` to every record.
+    ///
+    /// ```
+    /// use dstream::Rdd;
+    /// assert_eq!(Rdd::new(vec!["spark", "big"]).map(|w| w.len()).collect(), vec![5, 3]);
+    /// ```
     pub fn map<U: Data>(self, f: impl Fn(T) -> U + Sync) -> Rdd<U> {
         let parallel = self.parallel();
         let parts = map_partitions(self.into_partitions(), parallel, |p| p.into_iter().map(&f).collect());
@@ -140,6 +205,12 @@ impl<T: Data> Rdd<T> {
     }
 
     /// Applies `f` to every record and flattens the results.
+    ///
+    /// ```
+    /// use dstream::Rdd;
+    /// let words = Rdd::new(vec!["spark streaming", "big data"]).flat_map(|l| l.split(' '));
+    /// assert_eq!(words.count(), 4);
+    /// ```
     pub fn flat_map<U: Data, I: IntoIterator<Item = U>>(self, f: impl Fn(T) -> I + Sync) -> Rdd<U> {
         let parallel = self.parallel();
         let parts =
@@ -148,6 +219,11 @@ impl<T: Data> Rdd<T> {
     }
 
     /// Keeps the records for which `f` is true.
+    ///
+    /// ```
+    /// use dstream::Rdd;
+    /// assert_eq!(Rdd::new(vec![1, 2, 3, 4]).filter(|x| x % 2 == 0).collect(), vec![2, 4]);
+    /// ```
     pub fn filter(self, f: impl Fn(&T) -> bool + Sync) -> Rdd<T> {
         let parallel = self.parallel();
         let parts = map_partitions(self.into_partitions(), parallel, |mut p| {
@@ -527,6 +603,11 @@ impl<T: Data> Rdd<T> {
 
 impl<T: Data + Eq + Hash> Rdd<T> {
     /// The distinct records, each where it first occurs.
+    ///
+    /// ```
+    /// use dstream::Rdd;
+    /// assert_eq!(Rdd::new(vec!["b", "a", "b"]).distinct().collect(), vec!["b", "a"]);
+    /// ```
     pub fn distinct(self) -> Rdd<T> {
         let n = self.num_partitions();
         let parallel = self.parallel();

@@ -64,11 +64,24 @@ impl Default for StatCounter {
 
 impl StatCounter {
     /// An empty counter.
+    ///
+    /// ```
+    /// use dstream::StatCounter;
+    /// let mut s = StatCounter::new();
+    /// s.push(3.0);
+    /// assert_eq!(s.count(), 1);
+    /// ```
     pub fn new() -> Self {
         StatCounter::default()
     }
 
     /// A counter over `values`.
+    ///
+    /// ```
+    /// use dstream::StatCounter;
+    /// let s = StatCounter::from_values([1u32, 2, 3]);
+    /// assert_eq!(s.mean(), 2.0);
+    /// ```
     pub fn from_values<V: StatValue>(values: impl IntoIterator<Item = V>) -> Self {
         let mut s = StatCounter { integral: V::INTEGRAL, ..StatCounter::default() };
         for v in values {
@@ -78,6 +91,14 @@ impl StatCounter {
     }
 
     /// Adds one value.
+    ///
+    /// ```
+    /// use dstream::StatCounter;
+    /// let mut s = StatCounter::new();
+    /// s.push(2.0);
+    /// s.push(4.0);
+    /// assert_eq!((s.count(), s.mean()), (2, 3.0));
+    /// ```
     pub fn push(&mut self, value: f64) {
         let delta = value - self.mu;
         self.n += 1;
@@ -88,6 +109,13 @@ impl StatCounter {
     }
 
     /// Merges another counter into this one (Spark's `merge(StatCounter)`).
+    ///
+    /// ```
+    /// use dstream::StatCounter;
+    /// let mut a = StatCounter::from_values([1.0, 2.0]);
+    /// a.merge(&StatCounter::from_values([3.0]));
+    /// assert_eq!((a.count(), a.sum()), (3, 6.0));
+    /// ```
     pub fn merge(&mut self, other: &StatCounter) {
         self.integral &= other.integral;
         if other.n == 0 {
@@ -113,46 +141,102 @@ impl StatCounter {
     }
 
     /// How many values.
+    ///
+    /// ```
+    /// use dstream::StatCounter;
+    /// let s = StatCounter::from_values([2.0, 4.0, 6.0]);
+    /// assert_eq!(s.count(), 3);
+    /// ```
     pub fn count(&self) -> u64 {
         self.n
     }
 
     /// Their mean (`0.0` when there are none, as in Spark).
+    ///
+    /// ```
+    /// use dstream::StatCounter;
+    /// let s = StatCounter::from_values([2.0, 4.0, 6.0]);
+    /// assert_eq!(s.mean(), 4.0);
+    /// ```
     pub fn mean(&self) -> f64 {
         self.mu
     }
 
     /// Their sum (`count × mean`, as Spark computes it).
+    ///
+    /// ```
+    /// use dstream::StatCounter;
+    /// let s = StatCounter::from_values([2.0, 4.0, 6.0]);
+    /// assert_eq!(s.sum(), 12.0);
+    /// ```
     pub fn sum(&self) -> f64 {
         self.n as f64 * self.mu
     }
 
     /// The largest value (`-inf` when there are none).
+    ///
+    /// ```
+    /// use dstream::StatCounter;
+    /// let s = StatCounter::from_values([2.0, 4.0, 6.0]);
+    /// assert_eq!(s.max(), 6.0);
+    /// assert_eq!(StatCounter::new().max(), f64::NEG_INFINITY);
+    /// ```
     pub fn max(&self) -> f64 {
         self.max
     }
 
     /// The smallest value (`inf` when there are none).
+    ///
+    /// ```
+    /// use dstream::StatCounter;
+    /// let s = StatCounter::from_values([2.0, 4.0, 6.0]);
+    /// assert_eq!(s.min(), 2.0);
+    /// assert_eq!(StatCounter::new().min(), f64::INFINITY);
+    /// ```
     pub fn min(&self) -> f64 {
         self.min
     }
 
     /// Population variance (divides by n; `NaN` when empty).
+    ///
+    /// ```
+    /// use dstream::StatCounter;
+    /// let s = StatCounter::from_values([2.0, 4.0, 6.0]);
+    /// assert!((s.variance() - 8.0 / 3.0).abs() < 1e-12);
+    /// ```
     pub fn variance(&self) -> f64 {
         if self.n == 0 { f64::NAN } else { self.m2 / self.n as f64 }
     }
 
     /// Sample variance (divides by n − 1; `NaN` with fewer than two values).
+    ///
+    /// ```
+    /// use dstream::StatCounter;
+    /// let s = StatCounter::from_values([2.0, 4.0, 6.0]);
+    /// assert_eq!(s.sample_variance(), 4.0);
+    /// ```
     pub fn sample_variance(&self) -> f64 {
         if self.n <= 1 { f64::NAN } else { self.m2 / (self.n - 1) as f64 }
     }
 
     /// Population standard deviation.
+    ///
+    /// ```
+    /// use dstream::StatCounter;
+    /// let s = StatCounter::from_values([2.0, 4.0, 6.0]);
+    /// assert!((s.stdev() - (8.0f64 / 3.0).sqrt()).abs() < 1e-12);
+    /// ```
     pub fn stdev(&self) -> f64 {
         self.variance().sqrt()
     }
 
     /// Sample standard deviation.
+    ///
+    /// ```
+    /// use dstream::StatCounter;
+    /// let s = StatCounter::from_values([2.0, 4.0, 6.0]);
+    /// assert_eq!(s.sample_stdev(), 2.0);
+    /// ```
     pub fn sample_stdev(&self) -> f64 {
         self.sample_variance().sqrt()
     }

@@ -50,6 +50,13 @@ pub fn run_batches<T: Data, U: Data>(
 }
 
 /// Like [`run_batches`], also returning each batch's [`BatchInfo`].
+///
+/// ```
+/// use dstream::{DStream, testing};
+/// let (out, history) = testing::run_batches_with_history(vec![vec![1, 2], vec![3]], |s: DStream<i32>| s.count());
+/// assert_eq!(out, vec![vec![2], vec![1]]);
+/// assert_eq!(history.iter().map(|b| b.num_records()).collect::<Vec<_>>(), vec![2, 1]);
+/// ```
 pub fn run_batches_with_history<T: Data, U: Data>(
     batches: Vec<Vec<T>>,
     pipeline: impl FnOnce(DStream<T>) -> DStream<U>,
@@ -176,6 +183,13 @@ pub struct TempDir {
 
 impl TempDir {
     /// Creates the folder.
+    ///
+    /// ```
+    /// use dstream::testing::TempDir;
+    /// let dir = TempDir::new()?;
+    /// assert!(dir.path().is_dir());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn new() -> std::io::Result<TempDir> {
         let path = unique_temp_path("dstream-test");
         std::fs::create_dir_all(&path)?;
@@ -183,6 +197,13 @@ impl TempDir {
     }
 
     /// Where the folder is.
+    ///
+    /// ```
+    /// use dstream::testing::TempDir;
+    /// let dir = TempDir::new()?;
+    /// std::fs::write(dir.path().join("a.txt"), "spark")?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn path(&self) -> &Path {
         &self.path
     }

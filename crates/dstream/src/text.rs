@@ -63,6 +63,12 @@ impl Text {
     /// # Panics
     ///
     /// If `s` is 4 GiB or longer.
+    ///
+    /// ```
+    /// use dstream::Text;
+    /// let t = Text::new("spark streaming");
+    /// assert_eq!(t, "spark streaming");
+    /// ```
     pub fn new(s: &str) -> Self {
         if s.len() <= INLINE { Text::inline(s) } else { Text::shared(Arc::from(s)) }
     }
@@ -80,6 +86,11 @@ impl Text {
     }
 
     /// The characters, as a `&str`.
+    ///
+    /// ```
+    /// use dstream::Text;
+    /// assert_eq!(Text::new("spark").as_str().len(), 5);
+    /// ```
     #[inline]
     pub fn as_str(&self) -> &str {
         match &self.repr {
@@ -120,6 +131,11 @@ impl Text {
     /// # Panics
     ///
     /// If `range` is out of bounds or not on character boundaries, as `&str` slicing does.
+    ///
+    /// ```
+    /// use dstream::Text;
+    /// assert_eq!(Text::new("spark streaming").slice(6..15), "streaming");
+    /// ```
     pub fn slice(&self, range: std::ops::Range<usize>) -> Text {
         let _ = &self.as_str()[range.clone()]; // the same checks and messages as str slicing
         self.sub(range)
@@ -163,6 +179,11 @@ impl Text {
 
     /// The text without leading and trailing whitespace, as a `Text` (Python's `strip()`), so
     /// that `line.trim().split(' ')` works inside a closure.
+    ///
+    /// ```
+    /// use dstream::Text;
+    /// assert_eq!(Text::new("  spark \n").trim(), "spark");
+    /// ```
     pub fn trim(&self) -> Text {
         let s = self.as_str();
         let start = s.len() - s.trim_start().len();

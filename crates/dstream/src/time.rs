@@ -23,41 +23,82 @@ impl Duration {
     pub const ZERO: Duration = Duration(0);
 
     /// `ms` milliseconds.
+    ///
+    /// ```
+    /// use dstream::{Duration, Time, Interval};
+    /// assert_eq!(Duration::from_millis(1500).as_secs_f64(), 1.5);
+    /// ```
     pub const fn from_millis(ms: i64) -> Self {
         Duration(ms)
     }
 
     /// `s` seconds.
+    ///
+    /// ```
+    /// use dstream::{Duration, Time, Interval};
+    /// assert_eq!(Duration::from_secs(2), Duration::from_millis(2000));
+    /// ```
     pub const fn from_secs(s: i64) -> Self {
         Duration(s * 1000)
     }
 
     /// `m` minutes.
+    ///
+    /// ```
+    /// use dstream::{Duration, Time, Interval};
+    /// assert_eq!(Duration::from_minutes(1), Duration::from_secs(60));
+    /// ```
     pub const fn from_minutes(m: i64) -> Self {
         Duration(m * 60_000)
     }
 
     /// The length in milliseconds.
+    ///
+    /// ```
+    /// use dstream::{Duration, Time, Interval};
+    /// assert_eq!(Duration::from_secs(5).as_millis(), 5000);
+    /// ```
     pub const fn as_millis(self) -> i64 {
         self.0
     }
 
     /// The length in seconds, with a fraction.
+    ///
+    /// ```
+    /// use dstream::{Duration, Time, Interval};
+    /// assert_eq!(Duration::from_millis(250).as_secs_f64(), 0.25);
+    /// ```
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / 1000.0
     }
 
     /// Whether `self` is a whole number of `other`s (`other` must not be zero).
+    ///
+    /// ```
+    /// use dstream::{Duration, Time, Interval};
+    /// assert!(Duration::from_secs(10).is_multiple_of(Duration::from_secs(5)));
+    /// assert!(!Duration::from_secs(7).is_multiple_of(Duration::from_secs(5)));
+    /// ```
     pub fn is_multiple_of(self, other: Duration) -> bool {
         other.0 != 0 && self.0 % other.0 == 0
     }
 
     /// Whether this duration is zero.
+    ///
+    /// ```
+    /// use dstream::{Duration, Time, Interval};
+    /// assert!(Duration::ZERO.is_zero());
+    /// ```
     pub fn is_zero(self) -> bool {
         self.0 == 0
     }
 
     /// The same length as a `std::time::Duration` (negative lengths become zero).
+    ///
+    /// ```
+    /// use dstream::{Duration, Time, Interval};
+    /// assert_eq!(Duration::from_millis(1500).to_std(), std::time::Duration::from_millis(1500));
+    /// ```
     pub fn to_std(self) -> std::time::Duration {
         std::time::Duration::from_millis(self.0.max(0) as u64)
     }
@@ -92,11 +133,21 @@ pub const fn secs(n: i64) -> Duration {
 }
 
 /// `n` milliseconds (Scala's `Milliseconds(n)`).
+///
+/// ```
+/// use dstream::{Duration, Time, Interval};
+/// assert_eq!(dstream::millis(500), Duration::from_millis(500));
+/// ```
 pub const fn millis(n: i64) -> Duration {
     Duration::from_millis(n)
 }
 
 /// `n` minutes (Scala's `Minutes(n)`).
+///
+/// ```
+/// use dstream::{Duration, Time, Interval};
+/// assert_eq!(dstream::minutes(2), Duration::from_secs(120));
+/// ```
 pub const fn minutes(n: i64) -> Duration {
     Duration::from_minutes(n)
 }
@@ -155,21 +206,41 @@ pub struct Time(i64);
 
 impl Time {
     /// The time `ms` milliseconds after the Unix epoch.
+    ///
+    /// ```
+    /// use dstream::{Duration, Time, Interval};
+    /// assert_eq!(Time::from_millis(1_000).as_millis(), 1_000);
+    /// ```
     pub const fn from_millis(ms: i64) -> Self {
         Time(ms)
     }
 
     /// Milliseconds since the Unix epoch.
+    ///
+    /// ```
+    /// use dstream::{Duration, Time, Interval};
+    /// assert_eq!(Time::from_millis(42).as_millis(), 42);
+    /// ```
     pub const fn as_millis(self) -> i64 {
         self.0
     }
 
     /// The latest multiple of `interval` at or before `self`.
+    ///
+    /// ```
+    /// use dstream::{Duration, Time, Interval};
+    /// assert_eq!(Time::from_millis(7_300).floor(Duration::from_secs(5)), Time::from_millis(5_000));
+    /// ```
     pub fn floor(self, interval: Duration) -> Time {
         Time(self.0.div_euclid(interval.0) * interval.0)
     }
 
     /// Whether `self` is a multiple of `interval` since the epoch.
+    ///
+    /// ```
+    /// use dstream::{Duration, Time, Interval};
+    /// assert!(Time::from_millis(10_000).is_multiple_of(Duration::from_secs(5)));
+    /// ```
     pub fn is_multiple_of(self, interval: Duration) -> bool {
         interval.0 != 0 && self.0 % interval.0 == 0
     }
@@ -243,31 +314,64 @@ pub struct Interval {
 
 impl Interval {
     /// The interval `(begin, end]`.
+    ///
+    /// ```
+    /// use dstream::{Duration, Time, Interval};
+    /// let i = Interval::new(Time::from_millis(0), Time::from_millis(5_000));
+    /// assert_eq!(i.duration(), Duration::from_secs(5));
+    /// ```
     pub fn new(begin: Time, end: Time) -> Self {
         Interval { begin, end }
     }
 
     /// The interval of length `duration` that ends at `end`.
+    ///
+    /// ```
+    /// use dstream::{Duration, Time, Interval};
+    /// let i = Interval::ending_at(Time::from_millis(10_000), Duration::from_secs(10));
+    /// assert_eq!(i.begin(), Time::from_millis(0));
+    /// ```
     pub fn ending_at(end: Time, duration: Duration) -> Self {
         Interval { begin: end - duration, end }
     }
 
     /// The (excluded) start.
+    ///
+    /// ```
+    /// use dstream::{Duration, Time, Interval};
+    /// assert_eq!(Interval::new(Time::from_millis(1), Time::from_millis(2)).begin(), Time::from_millis(1));
+    /// ```
     pub fn begin(&self) -> Time {
         self.begin
     }
 
     /// The (included) end.
+    ///
+    /// ```
+    /// use dstream::{Duration, Time, Interval};
+    /// assert_eq!(Interval::new(Time::from_millis(1), Time::from_millis(2)).end(), Time::from_millis(2));
+    /// ```
     pub fn end(&self) -> Time {
         self.end
     }
 
     /// `end - begin`.
+    ///
+    /// ```
+    /// use dstream::{Duration, Time, Interval};
+    /// assert_eq!(Interval::new(Time::from_millis(1_000), Time::from_millis(3_000)).duration(), Duration::from_secs(2));
+    /// ```
     pub fn duration(&self) -> Duration {
         self.end - self.begin
     }
 
     /// Whether `t` is in `(begin, end]`.
+    ///
+    /// ```
+    /// use dstream::{Duration, Time, Interval};
+    /// let batch = Interval::new(Time::from_millis(0), Time::from_millis(5_000));
+    /// assert!(batch.contains(Time::from_millis(5_000)) && !batch.contains(Time::from_millis(0)));
+    /// ```
     pub fn contains(&self, t: Time) -> bool {
         self.begin < t && t <= self.end
     }

@@ -148,6 +148,39 @@ fn an_error_returned_by_foreach_rdd_stops_the_context_naming_the_batch_once() {
     assert_eq!(ssc.state(), ContextState::Stopped);
 }
 
+/// Declares a window of 7 s on 5 s batches when run as the child of the test below.
+#[test]
+fn child_declares_a_window_that_is_not_a_multiple() {
+    if std::env::var_os("DSTREAM_TEST_CHILD").is_none() {
+        return;
+    }
+    let ssc = StreamingContext::new(Duration::from_secs(5)).unwrap();
+    let _ =
+        ssc.queue_stream(vec![vec![1]], true, None).window(Duration::from_secs(7), Duration::from_secs(5));
+    println!("declared");
+}
+
+#[test]
+fn a_declaration_mistake_is_said_by_the_call_that_makes_it() {
+    // The child runs in a process of its own, so that its stderr can be read.
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_declares_a_window_that_is_not_a_multiple",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("DSTREAM_TEST_CHILD", "1")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("declared"), "{stdout}");
+    assert!(
+        stderr.contains("dstream: window: the window duration 7000 ms must be a positive multiple"),
+        "said when declared, before any start(): {stderr}"
+    );
+}
+
 #[test]
 fn outputs_run_in_declaration_order_each_batch() {
     let (ssc, clock) = manual(1000);

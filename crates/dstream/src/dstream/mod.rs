@@ -265,16 +265,41 @@ impl<T: Data> DStream<T> {
     }
 
     /// The context this stream belongs to.
+    ///
+    /// ```
+    /// use dstream::{StreamingContext, secs};
+    /// let ssc = StreamingContext::new(secs(5))?;
+    /// let lines = ssc.queue_stream(vec![vec!["spark"]], true, None);
+    /// assert!(lines.context().same_context(&ssc));
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn context(&self) -> StreamingContext {
         StreamingContext::from_shared(&self.node.ctx)
     }
 
     /// The interval between this stream's batches.
+    ///
+    /// ```
+    /// use dstream::{StreamingContext, secs};
+    /// let ssc = StreamingContext::new(secs(5))?;
+    /// let lines = ssc.queue_stream(vec![vec!["spark"]], true, None);
+    /// assert_eq!(lines.slide_duration(), secs(5));
+    /// assert_eq!(lines.window(secs(10), secs(10)).slide_duration(), secs(10));
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn slide_duration(&self) -> Duration {
         self.node.slide
     }
 
     /// The operator's name (`"map"`, `"socket_text_stream"`, ...), for messages.
+    ///
+    /// ```
+    /// use dstream::{StreamingContext, secs};
+    /// let ssc = StreamingContext::new(secs(5))?;
+    /// let lines = ssc.queue_stream(vec![vec!["spark"]], true, None);
+    /// assert_eq!(lines.map(|l| l.len()).name(), "map");
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn name(&self) -> &'static str {
         self.node.name
     }
@@ -495,6 +520,31 @@ impl<T: Data + Persist> DStream<T> {
         let f = Arc::new(f);
         let g = Arc::clone(&f);
         self.reduce(move |a, b| f(a, b)).window(window, slide).reduce(move |a, b| g(a, b))
+    }
+
+    /// Like [`reduce_by_window`](DStream::reduce_by_window), updated incrementally: each slide
+    /// adds the batches that entered the window with `f` and takes away those that left with
+    /// `inv` (Spark's `reduceByWindow(reduceFunc, invReduceFunc, ...)`). Requires a checkpoint
+    /// directory, as in Spark.
+    ///
+    /// ```
+    /// use dstream::{DStream, Duration, testing::run_batches};
+    /// let out = run_batches(vec![vec![1, 2], vec![3], vec![], vec![]], |s: DStream<i64>| {
+    ///     s.reduce_by_window_inv(|a, b| a + b, |a, b| a - b, Duration::from_secs(2), Duration::from_secs(1))
+    /// });
+    /// assert_eq!(out, vec![vec![3], vec![6], vec![3], vec![0]]);
+    /// ```
+    pub fn reduce_by_window_inv(
+        &self,
+        f: impl Fn(T, T) -> T + Send + Sync + 'static,
+        inv: impl Fn(T, T) -> T + Send + Sync + 'static,
+        window: impl Into<Duration>,
+        slide: impl Into<Duration>,
+    ) -> DStream<T>
+    where
+        T: Persist,
+    {
+        self.map(|x| ((), x)).reduce_by_key_and_window_inv(f, inv, window, slide).map(|((), x)| x)
     }
 }
 

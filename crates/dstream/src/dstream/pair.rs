@@ -60,6 +60,25 @@ pub trait PairDStreamExt<K, V> {
     /// ```
     fn join<W: Data>(&self, other: &DStream<(K, W)>) -> DStream<(K, (V, W))>;
 
+    /// All values of each key over the last `window` of batches, every `slide` (Spark's
+    /// `groupByKeyAndWindow`).
+    ///
+    /// ```
+    /// use dstream::{DStream, Duration, PairDStreamExt, testing::run_batches};
+    /// let out = run_batches(vec![vec![("a", 1)], vec![("a", 2), ("b", 3)]], |s: DStream<(&str, i32)>| {
+    ///     s.group_by_key_and_window(Duration::from_secs(2), Duration::from_secs(1))
+    /// });
+    /// assert_eq!(out[1], vec![("a", vec![1, 2]), ("b", vec![3])]);
+    /// ```
+    fn group_by_key_and_window(
+        &self,
+        window: impl Into<Duration>,
+        slide: impl Into<Duration>,
+    ) -> DStream<(K, Vec<V>)>
+    where
+        K: Persist,
+        V: Persist;
+
     /// Every value of this stream's keys, with each value of the same key in `other`, or `None`
     /// when `other` has none in the batch (Spark's `leftOuterJoin`).
     ///
@@ -229,6 +248,18 @@ impl<K: Data + Eq + Hash, V: Data> PairDStreamExt<K, V> for DStream<(K, V)> {
 
     fn join<W: Data>(&self, other: &DStream<(K, W)>) -> DStream<(K, (V, W))> {
         joined::join(self, other)
+    }
+
+    fn group_by_key_and_window(
+        &self,
+        window: impl Into<Duration>,
+        slide: impl Into<Duration>,
+    ) -> DStream<(K, Vec<V>)>
+    where
+        K: Persist,
+        V: Persist,
+    {
+        self.window(window, slide).group_by_key()
     }
 
     fn left_outer_join<W: Data>(&self, other: &DStream<(K, W)>) -> DStream<(K, (V, Option<W>))> {

@@ -74,41 +74,133 @@ impl<T: Data> CollectedBatches<T> {
     }
 
     /// Each kept batch: its time and its records, oldest first.
+    ///
+    /// ```
+    /// use dstream::{DStream, testing};
+    /// let mut kept = None;
+    /// testing::run_batches(vec![vec![1, 2], vec![], vec![3]], |s: DStream<i32>| {
+    ///     kept = Some(s.collect_batches());
+    ///     s
+    /// });
+    /// let kept = kept.unwrap();
+    /// let batches = kept.batches();
+    /// assert_eq!(batches[0].0.as_millis(), 1000);
+    /// assert_eq!(batches[0].1, vec![1, 2]);
+    /// ```
     pub fn batches(&self) -> Vec<(Time, Vec<T>)> {
         self.lock().batches.iter().cloned().collect()
     }
 
     /// The records of the `i`-th kept batch (0 is the oldest kept), if there is one.
+    ///
+    /// ```
+    /// use dstream::{DStream, testing};
+    /// let mut kept = None;
+    /// testing::run_batches(vec![vec![1, 2], vec![], vec![3]], |s: DStream<i32>| {
+    ///     kept = Some(s.collect_batches());
+    ///     s
+    /// });
+    /// let kept = kept.unwrap();
+    /// assert_eq!(kept.batch(1), Some(vec![]));
+    /// assert_eq!(kept.batch(3), None);
+    /// ```
     pub fn batch(&self, i: usize) -> Option<Vec<T>> {
         self.lock().batches.get(i).map(|(_, records)| records.clone())
     }
 
     /// The records of the latest batch, if there was one.
+    ///
+    /// ```
+    /// use dstream::{DStream, testing};
+    /// let mut kept = None;
+    /// testing::run_batches(vec![vec![1, 2], vec![], vec![3]], |s: DStream<i32>| {
+    ///     kept = Some(s.collect_batches());
+    ///     s
+    /// });
+    /// let kept = kept.unwrap();
+    /// assert_eq!(kept.last(), Some(vec![3]));
+    /// ```
     pub fn last(&self) -> Option<Vec<T>> {
         self.lock().batches.back().map(|(_, records)| records.clone())
     }
 
     /// The times of the kept batches, oldest first.
+    ///
+    /// ```
+    /// use dstream::{DStream, testing};
+    /// let mut kept = None;
+    /// testing::run_batches(vec![vec![1, 2], vec![], vec![3]], |s: DStream<i32>| {
+    ///     kept = Some(s.collect_batches());
+    ///     s
+    /// });
+    /// let kept = kept.unwrap();
+    /// let ms: Vec<i64> = kept.times().iter().map(|t| t.as_millis()).collect();
+    /// assert_eq!(ms, vec![1000, 2000, 3000]);
+    /// ```
     pub fn times(&self) -> Vec<Time> {
         self.lock().batches.iter().map(|(time, _)| *time).collect()
     }
 
     /// The records of all kept batches, one batch after the other.
+    ///
+    /// ```
+    /// use dstream::{DStream, testing};
+    /// let mut kept = None;
+    /// testing::run_batches(vec![vec![1, 2], vec![], vec![3]], |s: DStream<i32>| {
+    ///     kept = Some(s.collect_batches());
+    ///     s
+    /// });
+    /// let kept = kept.unwrap();
+    /// assert_eq!(kept.records(), vec![1, 2, 3]);
+    /// ```
     pub fn records(&self) -> Vec<T> {
         self.lock().batches.iter().flat_map(|(_, records)| records.iter().cloned()).collect()
     }
 
     /// How many batches are kept.
+    ///
+    /// ```
+    /// use dstream::{DStream, testing};
+    /// let mut kept = None;
+    /// testing::run_batches(vec![vec![1, 2], vec![], vec![3]], |s: DStream<i32>| {
+    ///     kept = Some(s.collect_batches());
+    ///     s
+    /// });
+    /// let kept = kept.unwrap();
+    /// assert_eq!(kept.len(), 3);
+    /// ```
     pub fn len(&self) -> usize {
         self.lock().batches.len()
     }
 
     /// Whether no batch was kept yet.
+    ///
+    /// ```
+    /// use dstream::{DStream, testing};
+    /// let mut kept = None;
+    /// testing::run_batches(vec![vec![1, 2], vec![], vec![3]], |s: DStream<i32>| {
+    ///     kept = Some(s.collect_batches());
+    ///     s
+    /// });
+    /// let kept = kept.unwrap();
+    /// assert!(!kept.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.lock().batches.is_empty()
     }
 
     /// How many of the oldest batches were let go to stay within the bound.
+    ///
+    /// ```
+    /// use dstream::{DStream, testing};
+    /// let mut kept = None;
+    /// testing::run_batches(vec![vec![1, 2], vec![], vec![3]], |s: DStream<i32>| {
+    ///     kept = Some(s.collect_batches());
+    ///     s
+    /// });
+    /// let kept = kept.unwrap();
+    /// assert_eq!(kept.dropped(), 0, "3 batches fit in the default bound");
+    /// ```
     pub fn dropped(&self) -> usize {
         self.lock().dropped
     }

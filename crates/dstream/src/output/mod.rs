@@ -44,6 +44,14 @@ impl<T: Data> DStream<T> {
     }
 
     /// Prints the first `n` records of each batch, then `...` if there were more.
+    ///
+    /// ```
+    /// use dstream::{DStream, testing};
+    /// testing::run_batches(vec![vec![1, 2, 3]], |s: DStream<i32>| {
+    ///     s.pprint_n(2); // prints 1, 2, then "..."
+    ///     s
+    /// });
+    /// ```
     pub fn pprint_n(&self, n: usize)
     where
         T: Debug,

@@ -31,11 +31,25 @@ pub struct BatchInfo {
 
 impl BatchInfo {
     /// The batch's time.
+    ///
+    /// ```
+    /// use dstream::{DStream, testing};
+    /// let (_, history) = testing::run_batches_with_history(vec![vec!["a", "b"]], |s: DStream<&str>| s);
+    /// let info = &history[0];
+    /// assert_eq!(info.batch_time().as_millis(), 1000);
+    /// ```
     pub fn batch_time(&self) -> Time {
         self.batch_time
     }
 
     /// How many records the sources delivered for this batch.
+    ///
+    /// ```
+    /// use dstream::{DStream, testing};
+    /// let (_, history) = testing::run_batches_with_history(vec![vec!["a", "b"]], |s: DStream<&str>| s);
+    /// let info = &history[0];
+    /// assert_eq!(info.num_records(), 2);
+    /// ```
     pub fn num_records(&self) -> u64 {
         self.num_records
     }
@@ -43,38 +57,87 @@ impl BatchInfo {
     /// What the sources that describe their batches read, one line each, e.g.
     /// `kafka_direct_stream: offsets phrases-0 [12, 17), phrases-1 [11, 15)` (Spark's input info
     /// "Description" on the Streaming UI's batch page).
+    ///
+    /// ```
+    /// use dstream::{DStream, testing};
+    /// let (_, history) = testing::run_batches_with_history(vec![vec!["a", "b"]], |s: DStream<&str>| s);
+    /// let info = &history[0];
+    /// assert!(info.input_descriptions().is_empty(), "a queue stream describes nothing");
+    /// ```
     pub fn input_descriptions(&self) -> &[String] {
         &self.input_descriptions
     }
 
     /// The batch's boundary, when it was due (wall clock): its batch time on the system clock;
     /// on a manual clock, when the clock reached it.
+    ///
+    /// ```
+    /// use dstream::{DStream, testing};
+    /// let (_, history) = testing::run_batches_with_history(vec![vec!["a", "b"]], |s: DStream<&str>| s);
+    /// let info = &history[0];
+    /// assert!(info.submitted_at() <= info.processing_started_at());
+    /// ```
     pub fn submitted_at(&self) -> SystemTime {
         self.submitted_at
     }
 
     /// When its first output operation started (wall clock).
+    ///
+    /// ```
+    /// use dstream::{DStream, testing};
+    /// let (_, history) = testing::run_batches_with_history(vec![vec!["a", "b"]], |s: DStream<&str>| s);
+    /// let info = &history[0];
+    /// assert!(info.processing_started_at() <= info.processing_ended_at());
+    /// ```
     pub fn processing_started_at(&self) -> SystemTime {
         self.processing_started_at
     }
 
     /// When its last output operation ended (wall clock).
+    ///
+    /// ```
+    /// use dstream::{DStream, testing};
+    /// let (_, history) = testing::run_batches_with_history(vec![vec!["a", "b"]], |s: DStream<&str>| s);
+    /// let info = &history[0];
+    /// assert!(info.processing_ended_at() >= info.submitted_at());
+    /// ```
     pub fn processing_ended_at(&self) -> SystemTime {
         self.processing_ended_at
     }
 
     /// Time from the batch's boundary to the start of its output operations: cutting the batch
     /// from its sources, and waiting for earlier batches.
+    ///
+    /// ```
+    /// use dstream::{DStream, testing};
+    /// let (_, history) = testing::run_batches_with_history(vec![vec!["a", "b"]], |s: DStream<&str>| s);
+    /// let info = &history[0];
+    /// assert!(info.scheduling_delay() <= info.total_delay());
+    /// ```
     pub fn scheduling_delay(&self) -> std::time::Duration {
         since(self.submitted_at, self.processing_started_at)
     }
 
     /// Time spent running the output operations.
+    ///
+    /// ```
+    /// use dstream::{DStream, testing};
+    /// let (_, history) = testing::run_batches_with_history(vec![vec!["a", "b"]], |s: DStream<&str>| s);
+    /// let info = &history[0];
+    /// assert!(info.processing_delay() <= info.total_delay());
+    /// ```
     pub fn processing_delay(&self) -> std::time::Duration {
         since(self.processing_started_at, self.processing_ended_at)
     }
 
     /// Scheduling delay plus processing delay.
+    ///
+    /// ```
+    /// use dstream::{DStream, testing};
+    /// let (_, history) = testing::run_batches_with_history(vec![vec!["a", "b"]], |s: DStream<&str>| s);
+    /// let info = &history[0];
+    /// assert_eq!(info.total_delay(), info.scheduling_delay() + info.processing_delay());
+    /// ```
     pub fn total_delay(&self) -> std::time::Duration {
         since(self.submitted_at, self.processing_ended_at)
     }

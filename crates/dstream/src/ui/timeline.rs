@@ -38,16 +38,37 @@ const BOTTOM: f64 = 22.0;
 impl BatchTimeline {
     /// A timeline of `batches` (oldest first) of a context cutting a batch every
     /// `batch_interval`.
+    ///
+    /// ```
+    /// use dstream::{DStream, testing, ui::BatchTimeline};
+    /// let (_, history) = testing::run_batches_with_history(vec![vec![1, 2]], |s: DStream<i32>| s);
+    /// let timeline = BatchTimeline::new(testing::TEST_BATCH_INTERVAL, history);
+    /// assert_eq!(timeline.batches().len(), 1);
+    /// ```
     pub fn new(batch_interval: impl Into<Duration>, batches: Vec<BatchInfo>) -> Self {
         BatchTimeline { batch_interval: batch_interval.into(), batches }
     }
 
     /// The batches drawn.
+    ///
+    /// ```
+    /// use dstream::{DStream, testing, ui::BatchTimeline};
+    /// let (_, history) = testing::run_batches_with_history(vec![vec![1, 2]], |s: DStream<i32>| s);
+    /// let timeline = BatchTimeline::new(testing::TEST_BATCH_INTERVAL, history);
+    /// assert_eq!(timeline.batches()[0].num_records(), 2);
+    /// ```
     pub fn batches(&self) -> &[BatchInfo] {
         &self.batches
     }
 
     /// The charts, as an HTML fragment with inline SVG.
+    ///
+    /// ```
+    /// use dstream::{DStream, testing, ui::BatchTimeline};
+    /// let (_, history) = testing::run_batches_with_history(vec![vec![1, 2]], |s: DStream<i32>| s);
+    /// let timeline = BatchTimeline::new(testing::TEST_BATCH_INTERVAL, history);
+    /// assert!(timeline.to_html().contains("<svg"));
+    /// ```
     pub fn to_html(&self) -> String {
         let n = self.batches.len();
         let interval_ms = self.batch_interval.as_millis() as f64;
@@ -100,6 +121,13 @@ impl BatchTimeline {
     }
 
     /// Shows the charts in an evcxr notebook (called by evcxr when the value ends a cell).
+    ///
+    /// ```
+    /// use dstream::{DStream, testing, ui::BatchTimeline};
+    /// let (_, history) = testing::run_batches_with_history(vec![vec![1, 2]], |s: DStream<i32>| s);
+    /// let timeline = BatchTimeline::new(testing::TEST_BATCH_INTERVAL, history);
+    /// timeline.evcxr_display(); // a cell ending with `timeline` shows the charts
+    /// ```
     pub fn evcxr_display(&self) {
         print_for_evcxr(&self.to_html());
     }

@@ -33,6 +33,13 @@ pub struct WindowDiagram {
 impl WindowDiagram {
     /// The diagram for `batches` batches; fails, naming the durations, if the window or the slide
     /// is not a positive multiple of the batch interval.
+    ///
+    /// ```
+    /// use dstream::{secs, ui::WindowDiagram};
+    /// let d = WindowDiagram::new(secs(5), secs(10), secs(5), 4)?;
+    /// assert!(WindowDiagram::new(secs(5), secs(7), secs(5), 4).is_err(), "7 s is not a multiple of 5 s");
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn new(
         batch_interval: impl Into<Duration>,
         window: impl Into<Duration>,
@@ -52,6 +59,13 @@ impl WindowDiagram {
 
     /// For each emitted window: the index of the batch it is emitted at, and the indices of the
     /// batches it covers.
+    ///
+    /// ```
+    /// use dstream::{secs, ui::WindowDiagram};
+    /// let d = WindowDiagram::new(secs(5), secs(10), secs(5), 4)?;
+    /// assert_eq!(d.windows()[1], (1, vec![0, 1]), "the window emitted at batch 1 covers batches 0 and 1");
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn windows(&self) -> Vec<(usize, Vec<usize>)> {
         let per_window = (self.window / self.batch_interval) as usize;
         let per_slide = (self.slide / self.batch_interval) as usize;
@@ -63,6 +77,13 @@ impl WindowDiagram {
     }
 
     /// The grid, as an HTML fragment with inline SVG.
+    ///
+    /// ```
+    /// use dstream::{secs, ui::WindowDiagram};
+    /// let d = WindowDiagram::new(secs(5), secs(10), secs(5), 4)?;
+    /// assert!(d.to_html().starts_with("<div"));
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn to_html(&self) -> String {
         let cell = 26.0;
         let left = 150.0;
@@ -109,6 +130,13 @@ impl WindowDiagram {
     }
 
     /// Shows the diagram in an evcxr notebook (called by evcxr when the value ends a cell).
+    ///
+    /// ```
+    /// use dstream::{secs, ui::WindowDiagram};
+    /// let d = WindowDiagram::new(secs(5), secs(10), secs(5), 4)?;
+    /// d.evcxr_display(); // a cell ending with `d` shows the diagram
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn evcxr_display(&self) {
         print_for_evcxr(&self.to_html());
     }
