@@ -237,7 +237,7 @@ def autograde(args):
     print()
     elapsed = time.time() - start
     print(f"{len(students)} submission(s) in {elapsed:.0f} s ({elapsed / len(students):.0f} s each on average, {jobs} at a time).")
-    print("Scores are the automatic ones; grade Q4-Q6 by hand in the formgrader (scripts/lab, Nbgrader menu).")
+    print("Scores are the automatic ones; grade the section headings (Q1, Q2) and Q4-Q6 by hand in the formgrader (scripts/lab, Nbgrader menu).")
     if altered:
         print()
         print("ALERT: this batch changed the gradebook where grading never writes (test cells, points or")

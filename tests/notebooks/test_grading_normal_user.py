@@ -88,7 +88,7 @@ def graded():
 def test_a_normal_user_grades_with_the_sandbox_and_gets_exact_scores(graded):
     out = graded["autograde"]
     assert "Sandbox ready" in out.stdout and "--unsafe-no-sandbox" not in out.stderr, out.stdout[-3000:] + out.stderr[-3000:]
-    assert graded["scores"] == {"mallory": 0, "victor": 12}, out.stdout[-3000:]
+    assert graded["scores"] == {"mallory": 0, "victor": 14}, out.stdout[-3000:]
     assert "ALERT" not in out.stdout
 
 
