@@ -14,7 +14,7 @@ import attacks
 import nbformat
 import pytest
 from conftest import ROOT
-from test_grading import NOTEBOOKS, Listener, all_output_text, fingerprint, left_behind, teacher_answers
+from test_grading import NOTEBOOKS, Listener, all_output_text, fingerprint, left_behind, student_copy, teacher_answers
 
 USER = "tp-enseignant"
 AS_USER = ROOT / "tests" / "notebooks" / "as_normal_user.sh"
@@ -54,14 +54,7 @@ def graded():
             (returned / student).mkdir(parents=True)
             # mallory sends notebook 01 only (the other is graded as handed out).
             for name in NOTEBOOKS[: 1 if edit else 2]:
-                nb = nbformat.read(course / "release" / "tp-streaming" / name, as_version=4)
-                for cell in nb.cells:
-                    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-                    if answers and grade_id in answers:
-                        cell.source = answers[grade_id]
-                if edit:
-                    edit(nb)
-                nbformat.write(nb, returned / student / name)
+                nbformat.write(student_copy(course, name, answers, edit), returned / student / name)
         for path in [returned, *returned.iterdir(), *returned.glob("*/*")]:
             shutil.chown(path, USER, USER)
         victim = (returned / "victor" / NOTEBOOKS[0]).read_bytes()

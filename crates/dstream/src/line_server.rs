@@ -2,6 +2,7 @@
 //! "socket server simulating a stream", and its question 3 (random lines read from a file).
 
 use crate::error::{Error, Result};
+use crate::sample::SplitMix64;
 use crate::time::Duration;
 use std::io::{ErrorKind, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -371,22 +372,10 @@ impl std::fmt::Debug for LineServer {
 }
 
 /// The splitmix64 generator (also used by the benchmark corpus).
-pub(crate) struct SplitMix64(pub(crate) u64);
-
-impl SplitMix64 {
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
 impl LineServerBuilder {
     /// The lines to send, one per call, in the builder's order.
     pub(crate) fn line_picker(&self) -> impl FnMut() -> String + Send + 'static {
-        let mut rng = SplitMix64(match self.order {
+        let mut rng = SplitMix64::new(match self.order {
             Order::Random { seed } => seed,
             Order::Cycle => 0,
         });

@@ -338,9 +338,7 @@ impl<T: Data> Rdd<T> {
     /// assert_eq!(counts.top_by(2, |(_, n)| *n), vec![("spark", 4), ("streaming", 2)]);
     /// ```
     pub fn top_by<K: SortKey>(&self, n: usize, key: impl Fn(&T) -> K) -> Vec<T> {
-        let mut all = self.keyed(key);
-        all.sort_by(|a, b| b.0.sort_cmp(&a.0));
-        all.into_iter().take(n).map(|(_, r)| r.clone()).collect()
+        self.first_by(n, key, true)
     }
 
     /// The `n` smallest records, smallest first (Spark's `takeOrdered(n)`).
@@ -365,14 +363,15 @@ impl<T: Data> Rdd<T> {
     /// assert_eq!(words.take_ordered_by(2, |w| w.len()), vec!["big", "spark"]);
     /// ```
     pub fn take_ordered_by<K: SortKey>(&self, n: usize, key: impl Fn(&T) -> K) -> Vec<T> {
-        let mut all = self.keyed(key);
-        all.sort_by(|a, b| a.0.sort_cmp(&b.0));
-        all.into_iter().take(n).map(|(_, r)| r.clone()).collect()
+        self.first_by(n, key, false)
     }
 
-    /// Each record by reference with its key, in order.
-    fn keyed<K>(&self, key: impl Fn(&T) -> K) -> Vec<(K, &T)> {
-        self.iter().map(|r| (key(r), r)).collect()
+    /// The `n` first records in the order of `key` (largest first when `descending`); records
+    /// with equal keys keep their order.
+    fn first_by<K: SortKey>(&self, n: usize, key: impl Fn(&T) -> K, descending: bool) -> Vec<T> {
+        let mut all: Vec<(K, &T)> = self.iter().map(|r| (key(r), r)).collect();
+        all.sort_by(|a, b| if descending { b.0.sort_cmp(&a.0) } else { a.0.sort_cmp(&b.0) });
+        all.into_iter().take(n).map(|(_, r)| r.clone()).collect()
     }
 
     /// The records in ascending order of `key` (a stable sort), keeping the partition count

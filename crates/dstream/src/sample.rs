@@ -1,5 +1,5 @@
-//! The seeded random numbers behind `Rdd::sample`: SplitMix64 (fast, and good enough for
-//! sampling), uniform draws in `[0, 1)` and Poisson draws.
+//! The crate's seeded random numbers (`Rdd::sample`, the random `LineServer`): SplitMix64 (fast,
+//! and good enough for sampling), uniform draws in `[0, 1)` and Poisson draws.
 
 pub(crate) struct SplitMix64(u64);
 
@@ -8,7 +8,7 @@ impl SplitMix64 {
         SplitMix64(seed)
     }
 
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -18,7 +18,7 @@ impl SplitMix64 {
 
     /// A uniform draw in `[0, 1)`.
     pub(crate) fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
     /// A Poisson draw of mean `mean` (Knuth's method: means up to a few dozen).
