@@ -53,7 +53,10 @@ def executor(cell_timeout):
     seconds, then is interrupted (evcxr kills its worker: that cell and the cells that needed
     its variables score 0) and grading goes on."""
     patch_nbgrader()
-    return nbgrader_execute.Execute(timeout=cell_timeout, interrupt_on_timeout=True, raise_on_iopub_timeout=False)
+    # iopub_timeout: see the same setting in nbgrader_config.py.
+    return nbgrader_execute.Execute(
+        timeout=cell_timeout, interrupt_on_timeout=True, raise_on_iopub_timeout=False, iopub_timeout=30
+    )
 
 
 def reap_orphans():

@@ -43,6 +43,10 @@ c.ClearSolutions.text_stub = "VOTRE RÉPONSE ICI"
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 c.Execute.raise_on_iopub_timeout = False
+# After a cell's reply, how long to wait for the rest of its output: a cell that prints thousands
+# of lines (then its tests' success line) is still being delivered on a busy machine; nbclient's
+# 4 s default could cut it before the success line, and a right answer would score 0.
+c.Execute.iopub_timeout = 30
 
 # A deleted or edited locked test cell is put back from the teacher's version.
 c.OverwriteCells.add_missing_cells = True
