@@ -36,11 +36,11 @@ where
     let mut locals = locals.into_iter();
     let mut merged = Combiners(ManuallyDrop::new(locals.next().unwrap_or_default()));
     for local in locals {
-        for (key, (_, combiner)) in in_order(local) {
+        for (key, combiner) in in_order(local) {
             merged.fold_in(key, combiner, |c| c, &merge_combiners);
         }
     }
-    in_order(merged.into_inner()).into_iter().map(|(key, (_, combiner))| (key, combiner)).collect()
+    in_order(merged.into_inner())
 }
 
 /// Each key's combiner, with the position where the key first occurred.
@@ -116,6 +116,36 @@ impl<K: Eq + Hash + Clone, V: Clone> OrderedMap<K, V> {
         }
     }
 
+    /// `key`'s value.
+    pub(crate) fn get(&self, key: &K) -> Option<&V> {
+        self.entries.get(key).map(|(_, v)| v)
+    }
+
+    /// Sets `key`'s value; a new key goes last.
+    pub(crate) fn insert(&mut self, key: K, value: V) {
+        match self.entries.entry(key) {
+            Entry::Occupied(mut slot) => slot.get_mut().1 = value,
+            Entry::Vacant(slot) => {
+                slot.insert((self.next, value));
+                self.next += 1;
+            }
+        }
+    }
+
+    /// Removes `key`.
+    pub(crate) fn remove(&mut self, key: &K) {
+        self.entries.remove(key);
+    }
+
+    /// Takes out the entries for which `take` is true, oldest key first.
+    pub(crate) fn take_where(&mut self, mut take: impl FnMut(&K, &V) -> bool) -> Vec<(K, V)> {
+        let keys: Vec<K> = self.entries.iter().filter(|(k, (_, v))| take(k, v)).map(|(k, _)| k.clone()).collect();
+        let mut taken: Vec<(K, (u64, V))> =
+            keys.into_iter().filter_map(|k| self.entries.remove(&k).map(|e| (k, e))).collect();
+        taken.sort_unstable_by_key(|(_, (seq, _))| *seq);
+        taken.into_iter().map(|(k, (_, v))| (k, v)).collect()
+    }
+
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&K, &V) -> bool) {
         self.entries.retain(|k, (_, v)| keep(k, v));
     }
@@ -146,11 +176,14 @@ impl<K: Eq + Hash + Clone, V: Clone> OrderedMap<K, V> {
     }
 }
 
-/// The map's entries sorted by first occurrence.
-fn in_order<K, C>(map: FxHashMap<K, (usize, C)>) -> Vec<(K, (usize, C))> {
-    let mut entries: Vec<_> = map.into_iter().collect();
-    entries.sort_unstable_by_key(|(_, (seq, _))| *seq);
-    entries
+/// The map's entries in order of first occurrence. Positions are `0..len` (`fold_in` numbers
+/// keys as they arrive and never removes one), so each entry is put in its place: no sort.
+fn in_order<K, C>(map: FxHashMap<K, (usize, C)>) -> Vec<(K, C)> {
+    let mut slots: Vec<Option<(K, C)>> = std::iter::repeat_with(|| None).take(map.len()).collect();
+    for (key, (position, combiner)) in map {
+        slots[position] = Some((key, combiner));
+    }
+    slots.into_iter().flatten().collect()
 }
 
 /// Inner join of two keyed batches: for each key of `left` in first-occurrence order, every

@@ -103,7 +103,7 @@ pub mod ui;
 
 pub use clock::{Clock, ManualClock};
 pub use context::{ContextState, Stop, StreamingContext};
-pub use dstream::{DStream, PairDStreamExt};
+pub use dstream::{DStream, MapWithStateDStream, PairDStreamExt, State, StateSpec};
 pub use error::{Error, ErrorKind, Result};
 pub use input::{ReceiverReport, SocketOptions};
 pub use line_server::{LineServer, LineServerBuilder};
@@ -114,12 +114,12 @@ pub use rdd::{Data, Rdd};
 pub use scheduler::BatchInfo;
 pub use stats::{StatCounter, StatValue};
 pub use text::Text;
-pub use time::{Duration, Interval, Time, millis, minutes, secs};
+pub use time::{Duration, Interval, Slide, Time, millis, minutes, secs};
 
 /// Everything a notebook needs: `use dstream::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        CollectedBatches, DStream, Duration, LineServer, PairDStreamExt, Rdd, StatCounter, Stop,
-        StreamingContext, Text, Time, millis, minutes, secs,
+        CollectedBatches, DStream, Duration, LineServer, PairDStreamExt, Rdd, State, StateSpec, StatCounter,
+        Stop, StreamingContext, Text, Time, millis, minutes, secs,
     };
 }

@@ -118,6 +118,39 @@ impl From<Duration> for std::time::Duration {
     }
 }
 
+/// The slide of a window operation: a duration (this crate's or the standard library's), or
+/// `None` for "every batch of the stream", as Spark's optional `slideDuration`: PySpark's
+/// `window(30)` is `window(secs(30), None)`, and `window(30, 10)` is `window(secs(30), secs(10))`.
+///
+/// ```
+/// use dstream::{DStream, testing::run_batches};
+/// use dstream::prelude::*;
+/// let out = run_batches(vec![vec![1], vec![2], vec![3]], |s: DStream<i32>| s.window(secs(2), None));
+/// assert_eq!(out, vec![vec![1], vec![1, 2], vec![2, 3]]);
+/// ```
+pub trait Slide {
+    /// The duration, or `None` for the stream's own slide.
+    fn into_slide(self) -> Option<Duration>;
+}
+
+impl Slide for Duration {
+    fn into_slide(self) -> Option<Duration> {
+        Some(self)
+    }
+}
+
+impl Slide for std::time::Duration {
+    fn into_slide(self) -> Option<Duration> {
+        Some(self.into())
+    }
+}
+
+impl Slide for Option<Duration> {
+    fn into_slide(self) -> Option<Duration> {
+        self
+    }
+}
+
 /// `n` seconds (Scala's `Seconds(n)`): `StreamingContext::new(secs(5))`.
 ///
 /// ```

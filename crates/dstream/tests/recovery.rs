@@ -4,7 +4,9 @@
 
 mod util;
 
-use dstream::{Clock, DStream, Duration, ManualClock, PairDStreamExt, Stop, StreamingContext, Text, Time};
+use dstream::{
+    Clock, DStream, Duration, ManualClock, PairDStreamExt, State, StateSpec, Stop, StreamingContext, Text, Time,
+};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -44,7 +46,26 @@ fn setup(clock: &ManualClock, out: &Path) -> dstream::Result<StreamingContext> {
     let totals = pairs.update_state_by_key(|new: Vec<i64>, total: Option<i64>| {
         Some(total.unwrap_or(0) + new.iter().sum::<i64>())
     });
-    for (kind, stream) in [("plain", plain), ("inverse", incremental), ("state", totals)] {
+    // Running totals with map_with_state, words idle for 3 s timing out (with their last total).
+    let spec = StateSpec::function(|word: Text, one: Option<i64>, state: &mut State<i64>| {
+        if state.is_timing_out() {
+            return (word, -state.get());
+        }
+        let total = state.get_option().unwrap_or(&0) + one.unwrap_or(0);
+        state.update(total);
+        (word, total)
+    })
+    .timeout(Duration::from_secs(3))
+    .initial_state(vec![(Text::from("common"), 1000)]);
+    let mapped = pairs.map_with_state(spec);
+    let streams = [
+        ("plain", plain),
+        ("inverse", incremental),
+        ("state", totals),
+        ("mapped", mapped.stream()),
+        ("snapshots", mapped.state_snapshots()),
+    ];
+    for (kind, stream) in streams {
         let out = out.to_path_buf();
         stream.foreach_rdd_with_time(move |rdd, time| {
             let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&out).unwrap();

@@ -4,7 +4,7 @@
 
 mod util;
 
-use dstream::{DStream, Duration, PairDStreamExt, Text};
+use dstream::{DStream, Duration, PairDStreamExt, State, StateSpec, Text};
 use serde_json::Value;
 use util::{TempDir, golden_input, golden_lines};
 
@@ -159,6 +159,55 @@ fn update_state_by_key_total_matches_spark() {
         })
     });
     check("updateStateByKey_total", &out, |_, mine, spark| sorted_pairs(mine) == golden_pairs(spark));
+}
+
+#[test]
+fn map_with_state_snapshots_are_spark_running_totals() {
+    // Spark's updateStateByKey totals are what map_with_state's snapshots hold after each batch,
+    // and each mapped record is its word's total so far.
+    let out = run(|l| {
+        let totals = pairs(l).map_with_state(StateSpec::function(|w, one: Option<i64>, state: &mut State<i64>| {
+            let total = state.get_option().unwrap_or(&0) + one.unwrap_or(0);
+            state.update(total);
+            (w, total)
+        }));
+        totals.state_snapshots()
+    });
+    check("updateStateByKey_total", &out, |_, mine, spark| sorted_pairs(mine) == golden_pairs(spark));
+}
+
+#[test]
+fn map_with_state_times_out_idle_keys_once_and_keeps_active_ones() {
+    // Timeout 2 s on 1 s batches: a key idle in the batches at t+1 and t+2 times out at t+3.
+    let out = dstream::testing::run_batches(
+        vec![vec![("a", 1), ("b", 1)], vec![("b", 1)], vec![("b", 1)], vec![("b", 1)], vec![], vec![], vec![]],
+        |s: DStream<(&'static str, i32)>| {
+            let spec = StateSpec::function(|k, v: Option<i32>, state: &mut State<i32>| {
+                if state.is_timing_out() {
+                    assert!(v.is_none(), "a timing-out call has no value");
+                    return format!("{k} timed out at {}", state.get());
+                }
+                let n = state.get_option().unwrap_or(&0) + v.unwrap();
+                state.update(n);
+                format!("{k}={n}")
+            })
+            .timeout(Duration::from_secs(2))
+            .initial_state(vec![("c", 9)]);
+            s.map_with_state(spec).stream()
+        },
+    );
+    let expected: Vec<Vec<&str>> = vec![
+        vec!["a=1", "b=1"],
+        vec!["b=2"],
+        vec!["b=3"],
+        // The initial state was stamped with the first batch's time, as in Spark; timed-out keys
+        // come after the batch's records, oldest key first.
+        vec!["b=4", "c timed out at 9", "a timed out at 1"],
+        vec![],
+        vec![],
+        vec!["b timed out at 4"],
+    ];
+    assert_eq!(out, expected.into_iter().map(|b| b.into_iter().map(String::from).collect::<Vec<_>>()).collect::<Vec<_>>());
 }
 
 #[test]

@@ -30,11 +30,15 @@ where
         Ok(self.parent.get_or_compute_lazy(time)?.map(|lazy| {
             lazy.map_parts(|part| {
                 let f = Arc::clone(&self.f);
+                // Chunks of one partition flatten to similar lengths: starting each output at the
+                // previous one's length saves the growth copies (a line gives several words).
+                let mut expected = 0;
                 Box::new(part.map(move |chunk| {
-                    let mut out = Vec::with_capacity(chunk.len());
+                    let mut out = Vec::with_capacity(expected.max(chunk.len()));
                     for x in chunk {
                         out.extend(f(x));
                     }
+                    expected = out.len() + out.len() / 8;
                     out
                 })) as PartIter<U>
             })

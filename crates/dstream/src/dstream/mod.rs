@@ -8,6 +8,7 @@ mod filtered;
 mod flat_mapped;
 mod joined;
 mod mapped;
+mod mapped_state;
 mod pair;
 mod reduced_window;
 mod shuffled;
@@ -16,6 +17,7 @@ mod transformed;
 mod union;
 mod windowed;
 
+pub use mapped_state::{MapWithStateDStream, State, StateSpec};
 pub use pair::PairDStreamExt;
 
 use crate::StreamingContext;
@@ -24,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::partition::Lazy;
 use crate::persist::Persist;
 use crate::rdd::{Data, Rdd};
-use crate::time::{Duration, Time};
+use crate::time::{Duration, Slide, Time};
 use std::hash::Hash;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -291,6 +293,11 @@ impl<T: Data> DStream<T> {
         self.node.slide
     }
 
+    /// `slide`, or this stream's own slide for `None` (Spark's default `slideDuration`).
+    pub(crate) fn slide_or_own(&self, slide: impl Slide) -> Duration {
+        slide.into_slide().unwrap_or(self.node.slide)
+    }
+
     /// The operator's name (`"map"`, `"socket_text_stream"`, ...), for messages.
     ///
     /// ```
@@ -452,7 +459,7 @@ impl<T: Data> DStream<T> {
     /// });
     /// assert_eq!(out, vec![vec![2], vec![3], vec![1], vec![0]]);
     /// ```
-    pub fn count_by_window(&self, window: impl Into<Duration>, slide: impl Into<Duration>) -> DStream<i64> {
+    pub fn count_by_window(&self, window: impl Into<Duration>, slide: impl Slide) -> DStream<i64> {
         self.count().window(window, slide).reduce(|a, b| a + b)
     }
 
@@ -482,7 +489,9 @@ impl<T: Data> DStream<T> {
 impl<T: Data + Persist> DStream<T> {
     /// The records of the batches of the last `window`, every `slide` (Spark's `window`).
     ///
-    /// Both durations must be multiples of this stream's batch interval. The window at time `t`
+    /// `slide` may be `None`: a window every batch of this stream, as Spark's `window(w)` (see
+    /// [`Slide`]; the same holds for every windowed operation). Both durations must be multiples
+    /// of this stream's batch interval. The window at time `t`
     /// covers the batches in `(t - window, t]` (fewer at the start), oldest first; the stream has a
     /// batch only every `slide` (Spark's rule: at `zero + slide`, `zero + 2 × slide`, ..., where
     /// `zero` is one interval before the first batch).
@@ -497,8 +506,8 @@ impl<T: Data + Persist> DStream<T> {
     /// });
     /// assert_eq!(out, vec![None, Some(vec![1, 2]), None, Some(vec![2, 3, 4])]);
     /// ```
-    pub fn window(&self, window: impl Into<Duration>, slide: impl Into<Duration>) -> DStream<T> {
-        windowed::window(self, window.into(), slide.into())
+    pub fn window(&self, window: impl Into<Duration>, slide: impl Slide) -> DStream<T> {
+        windowed::window(self, window.into(), self.slide_or_own(slide))
     }
 
     /// All records of the last `window` of batches combined with `f`, every `slide` (Spark's
@@ -515,7 +524,7 @@ impl<T: Data + Persist> DStream<T> {
         &self,
         f: impl Fn(T, T) -> T + Send + Sync + 'static,
         window: impl Into<Duration>,
-        slide: impl Into<Duration>,
+        slide: impl Slide,
     ) -> DStream<T> {
         let f = Arc::new(f);
         let g = Arc::clone(&f);
@@ -539,7 +548,7 @@ impl<T: Data + Persist> DStream<T> {
         f: impl Fn(T, T) -> T + Send + Sync + 'static,
         inv: impl Fn(T, T) -> T + Send + Sync + 'static,
         window: impl Into<Duration>,
-        slide: impl Into<Duration>,
+        slide: impl Slide,
     ) -> DStream<T>
     where
         T: Persist,
@@ -564,7 +573,7 @@ impl<T: Data + Eq + Hash + Persist> DStream<T> {
     pub fn count_by_value_and_window(
         &self,
         window: impl Into<Duration>,
-        slide: impl Into<Duration>,
+        slide: impl Slide,
     ) -> DStream<(T, i64)> {
         self.map(|x| (x, 1i64)).reduce_by_key_and_window_inv_filtered(
             |a, b| a + b,

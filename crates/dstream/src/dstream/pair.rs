@@ -2,10 +2,11 @@
 //! trait: they only appear on `DStream<(K, V)>`.
 
 use super::reduced_window::{self, Inverse};
+use super::mapped_state::{self, MapWithStateDStream, StateSpec};
 use super::{DStream, joined, shuffled, state};
 use crate::persist::Persist;
 use crate::rdd::Data;
-use crate::time::Duration;
+use crate::time::{Duration, Slide};
 use std::hash::Hash;
 use std::sync::Arc;
 
@@ -73,7 +74,7 @@ pub trait PairDStreamExt<K, V> {
     fn group_by_key_and_window(
         &self,
         window: impl Into<Duration>,
-        slide: impl Into<Duration>,
+        slide: impl Slide,
     ) -> DStream<(K, Vec<V>)>
     where
         K: Persist,
@@ -161,7 +162,7 @@ pub trait PairDStreamExt<K, V> {
         &self,
         f: impl Fn(V, V) -> V + Send + Sync + 'static,
         window: impl Into<Duration>,
-        slide: impl Into<Duration>,
+        slide: impl Slide,
     ) -> DStream<(K, V)>
     where
         K: Persist,
@@ -190,7 +191,7 @@ pub trait PairDStreamExt<K, V> {
         f: impl Fn(V, V) -> V + Send + Sync + 'static,
         inv: impl Fn(V, V) -> V + Send + Sync + 'static,
         window: impl Into<Duration>,
-        slide: impl Into<Duration>,
+        slide: impl Slide,
     ) -> DStream<(K, V)>
     where
         K: Persist,
@@ -205,12 +206,36 @@ pub trait PairDStreamExt<K, V> {
         f: impl Fn(V, V) -> V + Send + Sync + 'static,
         inv: impl Fn(V, V) -> V + Send + Sync + 'static,
         window: impl Into<Duration>,
-        slide: impl Into<Duration>,
+        slide: impl Slide,
         keep: impl Fn(&(K, V)) -> bool + Send + Sync + 'static,
     ) -> DStream<(K, V)>
     where
         K: Persist,
         V: Persist;
+
+    /// Keeps a state per key that `spec`'s function reads and updates record by record (Spark's
+    /// `mapWithState`, the state API Spark recommends over `updateStateByKey`): the returned
+    /// stream has the function's result for every record, and
+    /// [`state_snapshots`](MapWithStateDStream::state_snapshots) every key's state after each
+    /// batch. Unlike `update_state_by_key`, keys that receive nothing cost nothing, and idle keys
+    /// can time out. Requires a checkpoint directory, as in Spark.
+    ///
+    /// ```
+    /// use dstream::{DStream, PairDStreamExt, State, StateSpec, testing::run_batches};
+    /// let out = run_batches(vec![vec![("spark", 1), ("big", 1)], vec![("spark", 1)]], |pairs: DStream<(&str, i64)>| {
+    ///     pairs
+    ///         .map_with_state(StateSpec::function(|word, one: Option<i64>, state: &mut State<i64>| {
+    ///             let total = state.get_option().unwrap_or(&0) + one.unwrap_or(0);
+    ///             state.update(total);
+    ///             (word, total)
+    ///         }))
+    ///         .stream()
+    /// });
+    /// assert_eq!(out, vec![vec![("spark", 1), ("big", 1)], vec![("spark", 2)]]);
+    /// ```
+    fn map_with_state<S: Data + Persist, M: Data>(&self, spec: StateSpec<K, V, S, M>) -> MapWithStateDStream<K, S, M>
+    where
+        K: Persist;
 
     /// Keeps a state per key across batches (Spark's `updateStateByKey`): at every batch,
     /// `update(new_values, previous_state)` is called for every key that has a state (with no new
@@ -253,7 +278,7 @@ impl<K: Data + Eq + Hash, V: Data> PairDStreamExt<K, V> for DStream<(K, V)> {
     fn group_by_key_and_window(
         &self,
         window: impl Into<Duration>,
-        slide: impl Into<Duration>,
+        slide: impl Slide,
     ) -> DStream<(K, Vec<V>)>
     where
         K: Persist,
@@ -289,7 +314,7 @@ impl<K: Data + Eq + Hash, V: Data> PairDStreamExt<K, V> for DStream<(K, V)> {
         &self,
         f: impl Fn(V, V) -> V + Send + Sync + 'static,
         window: impl Into<Duration>,
-        slide: impl Into<Duration>,
+        slide: impl Slide,
     ) -> DStream<(K, V)>
     where
         K: Persist,
@@ -301,7 +326,7 @@ impl<K: Data + Eq + Hash, V: Data> PairDStreamExt<K, V> for DStream<(K, V)> {
             Arc::new(f),
             None,
             window.into(),
-            slide.into(),
+            self.slide_or_own(slide),
         )
     }
 
@@ -310,7 +335,7 @@ impl<K: Data + Eq + Hash, V: Data> PairDStreamExt<K, V> for DStream<(K, V)> {
         f: impl Fn(V, V) -> V + Send + Sync + 'static,
         inv: impl Fn(V, V) -> V + Send + Sync + 'static,
         window: impl Into<Duration>,
-        slide: impl Into<Duration>,
+        slide: impl Slide,
     ) -> DStream<(K, V)>
     where
         K: Persist,
@@ -323,7 +348,7 @@ impl<K: Data + Eq + Hash, V: Data> PairDStreamExt<K, V> for DStream<(K, V)> {
             Arc::new(f),
             Some(inverse),
             window.into(),
-            slide.into(),
+            self.slide_or_own(slide),
         )
     }
 
@@ -332,7 +357,7 @@ impl<K: Data + Eq + Hash, V: Data> PairDStreamExt<K, V> for DStream<(K, V)> {
         f: impl Fn(V, V) -> V + Send + Sync + 'static,
         inv: impl Fn(V, V) -> V + Send + Sync + 'static,
         window: impl Into<Duration>,
-        slide: impl Into<Duration>,
+        slide: impl Slide,
         keep: impl Fn(&(K, V)) -> bool + Send + Sync + 'static,
     ) -> DStream<(K, V)>
     where
@@ -346,8 +371,15 @@ impl<K: Data + Eq + Hash, V: Data> PairDStreamExt<K, V> for DStream<(K, V)> {
             Arc::new(f),
             Some(inverse),
             window.into(),
-            slide.into(),
+            self.slide_or_own(slide),
         )
+    }
+
+    fn map_with_state<S: Data + Persist, M: Data>(&self, spec: StateSpec<K, V, S, M>) -> MapWithStateDStream<K, S, M>
+    where
+        K: Persist,
+    {
+        mapped_state::map_with_state(self, spec)
     }
 
     fn update_state_by_key<S: Data + Persist>(
