@@ -139,7 +139,8 @@ impl<K: Eq + Hash + Clone, V: Clone> OrderedMap<K, V> {
 
     /// Takes out the entries for which `take` is true, oldest key first.
     pub(crate) fn take_where(&mut self, mut take: impl FnMut(&K, &V) -> bool) -> Vec<(K, V)> {
-        let keys: Vec<K> = self.entries.iter().filter(|(k, (_, v))| take(k, v)).map(|(k, _)| k.clone()).collect();
+        let keys: Vec<K> =
+            self.entries.iter().filter(|(k, (_, v))| take(k, v)).map(|(k, _)| k.clone()).collect();
         let mut taken: Vec<(K, (u64, V))> =
             keys.into_iter().filter_map(|k| self.entries.remove(&k).map(|e| (k, e))).collect();
         taken.sort_unstable_by_key(|(_, (seq, _))| *seq);

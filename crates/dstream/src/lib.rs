@@ -119,7 +119,7 @@ pub use time::{Duration, Interval, Slide, Time, millis, minutes, secs};
 /// Everything a notebook needs: `use dstream::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        CollectedBatches, DStream, Duration, LineServer, PairDStreamExt, Rdd, State, StateSpec, StatCounter,
+        CollectedBatches, DStream, Duration, LineServer, PairDStreamExt, Rdd, StatCounter, State, StateSpec,
         Stop, StreamingContext, Text, Time, millis, minutes, secs,
     };
 }

@@ -5,7 +5,8 @@
 mod util;
 
 use dstream::{
-    Clock, DStream, Duration, ManualClock, PairDStreamExt, State, StateSpec, Stop, StreamingContext, Text, Time,
+    Clock, DStream, Duration, ManualClock, PairDStreamExt, State, StateSpec, Stop, StreamingContext, Text,
+    Time,
 };
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -166,11 +166,12 @@ fn map_with_state_snapshots_are_spark_running_totals() {
     // Spark's updateStateByKey totals are what map_with_state's snapshots hold after each batch,
     // and each mapped record is its word's total so far.
     let out = run(|l| {
-        let totals = pairs(l).map_with_state(StateSpec::function(|w, one: Option<i64>, state: &mut State<i64>| {
-            let total = state.get_option().unwrap_or(&0) + one.unwrap_or(0);
-            state.update(total);
-            (w, total)
-        }));
+        let totals =
+            pairs(l).map_with_state(StateSpec::function(|w, one: Option<i64>, state: &mut State<i64>| {
+                let total = state.get_option().unwrap_or(&0) + one.unwrap_or(0);
+                state.update(total);
+                (w, total)
+            }));
         totals.state_snapshots()
     });
     check("updateStateByKey_total", &out, |_, mine, spark| sorted_pairs(mine) == golden_pairs(spark));
@@ -180,7 +181,15 @@ fn map_with_state_snapshots_are_spark_running_totals() {
 fn map_with_state_times_out_idle_keys_once_and_keeps_active_ones() {
     // Timeout 2 s on 1 s batches: a key idle in the batches at t+1 and t+2 times out at t+3.
     let out = dstream::testing::run_batches(
-        vec![vec![("a", 1), ("b", 1)], vec![("b", 1)], vec![("b", 1)], vec![("b", 1)], vec![], vec![], vec![]],
+        vec![
+            vec![("a", 1), ("b", 1)],
+            vec![("b", 1)],
+            vec![("b", 1)],
+            vec![("b", 1)],
+            vec![],
+            vec![],
+            vec![],
+        ],
         |s: DStream<(&'static str, i32)>| {
             let spec = StateSpec::function(|k, v: Option<i32>, state: &mut State<i32>| {
                 if state.is_timing_out() {
@@ -207,7 +216,10 @@ fn map_with_state_times_out_idle_keys_once_and_keeps_active_ones() {
         vec![],
         vec!["b timed out at 4"],
     ];
-    assert_eq!(out, expected.into_iter().map(|b| b.into_iter().map(String::from).collect::<Vec<_>>()).collect::<Vec<_>>());
+    assert_eq!(
+        out,
+        expected.into_iter().map(|b| b.into_iter().map(String::from).collect::<Vec<_>>()).collect::<Vec<_>>()
+    );
 }
 
 #[test]

@@ -336,7 +336,8 @@ where
         if let Some(idle) = self.spec.timeout {
             let threshold = (time - idle).as_millis();
             for (key, (value, _)) in states.take_where(|_, (_, last)| *last < threshold) {
-                let mut state = State { value: Some(value), updated: false, removed: false, timing_out: true };
+                let mut state =
+                    State { value: Some(value), updated: false, removed: false, timing_out: true };
                 mapped.push((self.spec.function)(key, None, &mut state));
             }
         }
@@ -357,7 +358,8 @@ where
     fn restore(&self, input: &mut &[u8]) -> Result<()> {
         let states = Vec::<(K, (S, i64))>::read(input)?;
         let mut shared = self.lock();
-        let (unstamped, stamped): (Vec<_>, Vec<_>) = states.into_iter().partition(|(_, (_, t))| *t == i64::MIN);
+        let (unstamped, stamped): (Vec<_>, Vec<_>) =
+            states.into_iter().partition(|(_, (_, t))| *t == i64::MIN);
         shared.states = OrderedMap::from_vec(stamped);
         shared.initial = Some(unstamped.into_iter().map(|(k, (s, _))| (k, s)).collect());
         Ok(())
@@ -381,7 +383,9 @@ where
     fn compute(&self, time: Time) -> Result<Option<Rdd<M>>> {
         let mut shared = self.0.lock();
         Ok(match shared.mapped.take() {
-            Some((at, records)) if at == time => Some(Rdd::split(records, self.0.parent.shared().parallelism())),
+            Some((at, records)) if at == time => {
+                Some(Rdd::split(records, self.0.parent.shared().parallelism()))
+            }
             other => {
                 shared.mapped = other;
                 None
@@ -401,7 +405,8 @@ where
     M: Data,
 {
     fn compute(&self, _time: Time) -> Result<Option<Rdd<(K, S)>>> {
-        let states: Vec<(K, S)> = self.0.lock().states.to_vec().into_iter().map(|(k, (s, _))| (k, s)).collect();
+        let states: Vec<(K, S)> =
+            self.0.lock().states.to_vec().into_iter().map(|(k, (s, _))| (k, s)).collect();
         let partitions = self.0.spec.partitions.unwrap_or_else(|| self.0.parent.shared().parallelism());
         Ok(Some(Rdd::split(states, partitions)))
     }

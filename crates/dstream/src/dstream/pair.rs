@@ -1,8 +1,8 @@
 //! Operations on streams of key/value pairs (Spark's `PairDStreamFunctions`), as an extension
 //! trait: they only appear on `DStream<(K, V)>`.
 
-use super::reduced_window::{self, Inverse};
 use super::mapped_state::{self, MapWithStateDStream, StateSpec};
+use super::reduced_window::{self, Inverse};
 use super::{DStream, joined, shuffled, state};
 use crate::persist::Persist;
 use crate::rdd::Data;
@@ -71,11 +71,7 @@ pub trait PairDStreamExt<K, V> {
     /// });
     /// assert_eq!(out[1], vec![("a", vec![1, 2]), ("b", vec![3])]);
     /// ```
-    fn group_by_key_and_window(
-        &self,
-        window: impl Into<Duration>,
-        slide: impl Slide,
-    ) -> DStream<(K, Vec<V>)>
+    fn group_by_key_and_window(&self, window: impl Into<Duration>, slide: impl Slide) -> DStream<(K, Vec<V>)>
     where
         K: Persist,
         V: Persist;
@@ -233,7 +229,10 @@ pub trait PairDStreamExt<K, V> {
     /// });
     /// assert_eq!(out, vec![vec![("spark", 1), ("big", 1)], vec![("spark", 2)]]);
     /// ```
-    fn map_with_state<S: Data + Persist, M: Data>(&self, spec: StateSpec<K, V, S, M>) -> MapWithStateDStream<K, S, M>
+    fn map_with_state<S: Data + Persist, M: Data>(
+        &self,
+        spec: StateSpec<K, V, S, M>,
+    ) -> MapWithStateDStream<K, S, M>
     where
         K: Persist;
 
@@ -275,11 +274,7 @@ impl<K: Data + Eq + Hash, V: Data> PairDStreamExt<K, V> for DStream<(K, V)> {
         joined::join(self, other)
     }
 
-    fn group_by_key_and_window(
-        &self,
-        window: impl Into<Duration>,
-        slide: impl Slide,
-    ) -> DStream<(K, Vec<V>)>
+    fn group_by_key_and_window(&self, window: impl Into<Duration>, slide: impl Slide) -> DStream<(K, Vec<V>)>
     where
         K: Persist,
         V: Persist,
@@ -375,7 +370,10 @@ impl<K: Data + Eq + Hash, V: Data> PairDStreamExt<K, V> for DStream<(K, V)> {
         )
     }
 
-    fn map_with_state<S: Data + Persist, M: Data>(&self, spec: StateSpec<K, V, S, M>) -> MapWithStateDStream<K, S, M>
+    fn map_with_state<S: Data + Persist, M: Data>(
+        &self,
+        spec: StateSpec<K, V, S, M>,
+    ) -> MapWithStateDStream<K, S, M>
     where
         K: Persist,
     {
