@@ -118,6 +118,8 @@ pub(crate) struct ContextShared {
     /// unprocessed is the difference (plus what the sources still hold).
     pub(crate) records_cut: AtomicU64,
     pub(crate) records_done: AtomicU64,
+    /// How long every stream keeps the batches it computed, in ms (see `remember`); 0: none.
+    pub(crate) remember_ms: AtomicI64,
 }
 
 pub(crate) struct State {
@@ -136,6 +138,7 @@ pub(crate) struct State {
     /// Write a checkpoint every this many batches.
     pub(crate) checkpoint_every: usize,
     pub(crate) listeners: Vec<Listener>,
+    pub(crate) event_listeners: Vec<crate::scheduler::events::EventListener>,
     /// While active with a checkpoint directory: our claim on it.
     pub(crate) checkpoint_lock: Option<crate::checkpoint::DirLock>,
     /// Backpressure on (see `set_backpressure`), and the rate receivers start at.
@@ -220,6 +223,7 @@ impl StreamingContext {
                 resume: None,
                 checkpoint_every: 1,
                 listeners: Vec::new(),
+                event_listeners: Vec::new(),
                 checkpoint_lock: None,
                 backpressure: false,
                 backpressure_initial_rate: None,
@@ -231,6 +235,7 @@ impl StreamingContext {
             handle: Mutex::new(Weak::new()),
             records_cut: AtomicU64::new(0),
             records_done: AtomicU64::new(0),
+            remember_ms: AtomicI64::new(0),
         });
         Ok(StreamingContext::from_shared(&shared))
     }
@@ -342,6 +347,20 @@ impl StreamingContext {
         self.shared().lock().phase
     }
 
+    /// Makes every stream of this context keep the batches it computed during the last
+    /// `duration`, so that [`DStream::slice`](crate::DStream::slice) can return them (Spark's
+    /// `remember`). Off by default: streams keep only what their windows need.
+    ///
+    /// ```
+    /// use dstream::{StreamingContext, secs};
+    /// let ssc = StreamingContext::new(secs(1))?;
+    /// ssc.remember(secs(60));
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
+    pub fn remember(&self, duration: impl Into<Duration>) {
+        self.shared().remember_ms.store(duration.into().as_millis().max(0), Ordering::Relaxed);
+    }
+
     /// How many partitions sources cut a batch into: the number of cores by default.
     ///
     /// ```
@@ -433,6 +452,39 @@ impl StreamingContext {
     /// ```
     pub fn add_listener(&self, listener: impl Fn(&BatchInfo) + Send + Sync + 'static) {
         self.shared().lock().listeners.push(Arc::new(listener));
+    }
+
+    /// Calls `listener` with every [`StreamingEvent`](crate::StreamingEvent) of the running
+    /// context, on the thread that runs the batches (Spark's `StreamingListener`, all of its
+    /// callbacks): the start, each batch submitted, started and completed, each output operation
+    /// started and completed, and the receivers' connections, errors and disconnections, so a
+    /// notebook can show a receiver's errors while the stream runs. Add it before `start()` to
+    /// see `StreamingStarted`.
+    ///
+    /// ```
+    /// use dstream::{StreamingContext, StreamingEvent, Stop, secs, millis};
+    /// use std::sync::{Arc, Mutex};
+    /// let ssc = StreamingContext::new(millis(100))?;
+    /// // Nothing listens on this port: the receiver reports errors, and keeps retrying.
+    /// let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    /// ssc.socket_text_stream("127.0.0.1", port).pprint();
+    /// let errors = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = errors.clone();
+    /// ssc.add_event_listener(move |event| {
+    ///     if let StreamingEvent::ReceiverError { message, .. } = event {
+    ///         sink.lock().unwrap().push(message.clone());
+    ///     }
+    /// });
+    /// ssc.start()?;
+    /// while errors.lock().unwrap().is_empty() {
+    ///     std::thread::sleep(std::time::Duration::from_millis(50));
+    /// }
+    /// ssc.stop(Stop::Now)?;
+    /// assert!(errors.lock().unwrap()[0].contains("refused"), "{:?}", errors.lock().unwrap());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add_event_listener(&self, listener: impl Fn(&crate::StreamingEvent) + Send + Sync + 'static) {
+        self.shared().lock().event_listeners.push(Arc::new(listener));
     }
 
     /// The checkpoint directory, if one was set.

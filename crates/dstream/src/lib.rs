@@ -111,7 +111,7 @@ pub use order::SortKey;
 pub use output::{CollectedBatches, DEFAULT_KEPT_BATCHES, OutputResult};
 pub use persist::Persist;
 pub use rdd::{Data, Rdd};
-pub use scheduler::BatchInfo;
+pub use scheduler::{BatchInfo, StreamingEvent};
 pub use stats::{StatCounter, StatValue};
 pub use text::Text;
 pub use time::{Duration, Interval, Slide, Time, millis, minutes, secs};

@@ -293,3 +293,80 @@ fn a_graceful_stop_that_runs_out_of_time_says_what_it_left_unprocessed() {
     std::thread::sleep(std::time::Duration::from_millis(300)); // the batch still running ends
     assert_eq!(*processed.lock().unwrap() + left, 2000, "processed and unprocessed add up");
 }
+
+#[test]
+fn event_listeners_see_the_receiver_connect_drop_and_fail_and_every_output_of_every_batch() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (ssc, batches) = collecting_context(port, fast_reconnect(), 50);
+    ssc.socket_text_stream_with("127.0.0.1", port, fast_reconnect()).count().foreach_rdd(|_| {});
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&events);
+    ssc.add_event_listener(move |event| sink.lock().unwrap().push(event.clone()));
+    ssc.start().unwrap();
+    // Both receivers connect; the server sends a line to each and closes them, then goes away.
+    for _ in 0..2 {
+        let (mut peer, _) = listener.accept().unwrap();
+        peer.write_all(b"spark\n").unwrap();
+    }
+    drop(listener);
+    let receiver_events = |events: &[dstream::StreamingEvent]| -> Vec<String> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                dstream::StreamingEvent::ReceiverStarted { .. } => Some("started".to_string()),
+                dstream::StreamingEvent::ReceiverStopped { .. } => Some("stopped".to_string()),
+                dstream::StreamingEvent::ReceiverError { message, .. } => Some(format!("error: {message}")),
+                _ => None,
+            })
+            .collect()
+    };
+    wait_for(20, "both receivers' errors once the server is gone", || {
+        receiver_events(&events.lock().unwrap()).iter().filter(|e| e.starts_with("error")).count() >= 2
+    });
+    ssc.stop(Stop::Now).unwrap();
+    assert_eq!(all_lines(&batches), ["spark"]);
+    let events = events.lock().unwrap().clone();
+    let seen = receiver_events(&events);
+    assert_eq!(seen.iter().filter(|e| *e == "started").count(), 2, "{seen:?}");
+    assert_eq!(seen.iter().filter(|e| *e == "stopped").count(), 2, "{seen:?}");
+    let first_error = seen.iter().position(|e| e.starts_with("error")).unwrap();
+    assert!(
+        seen[..first_error].iter().filter(|e| *e == "stopped").count() == 2,
+        "errors after the drops: {seen:?}"
+    );
+    assert!(seen[first_error].contains("refused"), "{seen:?}");
+
+    // Per batch, in order: submitted, started, outputs 0 and 1 started then completed, completed.
+    assert!(matches!(events[0], dstream::StreamingEvent::StreamingStarted { .. }), "{:?}", events[0]);
+    let batch_events: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            dstream::StreamingEvent::BatchSubmitted { .. } => Some("submitted".to_string()),
+            dstream::StreamingEvent::BatchStarted { .. } => Some("started".to_string()),
+            dstream::StreamingEvent::OutputOperationStarted { id, .. } => {
+                Some(format!("output {id} started"))
+            }
+            dstream::StreamingEvent::OutputOperationCompleted { id, failure: None, .. } => {
+                Some(format!("output {id} completed"))
+            }
+            dstream::StreamingEvent::BatchCompleted(_) => Some("completed".to_string()),
+            _ => None,
+        })
+        .collect();
+    let one_batch = [
+        "submitted",
+        "started",
+        "output 0 started",
+        "output 0 completed",
+        "output 1 started",
+        "output 1 completed",
+        "completed",
+    ];
+    assert!(batch_events.len() >= one_batch.len() * 2, "{batch_events:?}");
+    for (i, chunk) in batch_events.chunks(one_batch.len()).enumerate() {
+        if chunk.len() == one_batch.len() {
+            assert_eq!(chunk, one_batch, "batch {i}");
+        }
+    }
+}

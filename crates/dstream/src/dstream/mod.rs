@@ -114,6 +114,8 @@ pub(crate) struct Node<T> {
     consumers: Arc<AtomicUsize>,
     /// The last computed batch, kept until every consumer has read it.
     memo: Mutex<Option<Memo<T>>>,
+    /// The batches computed during the context's `remember` duration, oldest first.
+    remembered: Mutex<std::collections::VecDeque<(Time, Rdd<T>)>>,
 }
 
 struct Memo<T> {
@@ -151,6 +153,7 @@ impl<T: Data> DStream<T> {
                 op: Box::new(op),
                 consumers: Arc::new(AtomicUsize::new(0)),
                 memo: Mutex::new(None),
+                remembered: Mutex::new(std::collections::VecDeque::new()),
             }),
         }
     }
@@ -240,6 +243,9 @@ impl<T: Data> DStream<T> {
             }
         }
         let rdd = if self.is_time_valid(time) { self.node.op.compute(time)? } else { None };
+        if let Some(rdd) = &rdd {
+            self.remember(time, rdd);
+        }
         let consumers = self.node.consumers.load(Ordering::Relaxed);
         if consumers > 1 {
             let mut memo = self.node.memo.lock().unwrap_or_else(|e| e.into_inner());
@@ -251,10 +257,54 @@ impl<T: Data> DStream<T> {
     /// The batch at `time` as iterators, fused with this node's narrow transformations when this
     /// stream has a single reader; materialised and shared otherwise.
     pub(crate) fn get_or_compute_lazy(&self, time: Time) -> Result<Option<Lazy<T>>> {
-        if self.node.consumers.load(Ordering::Relaxed) > 1 {
+        if self.node.consumers.load(Ordering::Relaxed) > 1 || self.remember_ms() > 0 {
             return Ok(self.get_or_compute(time)?.map(Lazy::from_rdd));
         }
         if self.is_time_valid(time) { self.node.op.compute_lazy(time) } else { Ok(None) }
+    }
+
+    fn remember_ms(&self) -> i64 {
+        self.node.ctx.remember_ms.load(Ordering::Relaxed)
+    }
+
+    /// Keeps `rdd` for `slice` while the context's `remember` duration covers it.
+    fn remember(&self, time: Time, rdd: &Rdd<T>) {
+        let keep = self.remember_ms();
+        let mut remembered = self.node.remembered.lock().unwrap_or_else(|e| e.into_inner());
+        if keep > 0 {
+            remembered.push_back((time, rdd.clone()));
+        }
+        while remembered.front().is_some_and(|(t, _)| t.as_millis() <= time.as_millis() - keep) {
+            remembered.pop_front();
+        }
+    }
+
+    /// The batches this stream computed at times from `from` to `to`, both included, oldest
+    /// first (Spark's `slice`). A stream keeps them only when the context remembers
+    /// ([`StreamingContext::remember`]) and for as long as it does, and computes them only when
+    /// it feeds an output operation.
+    ///
+    /// ```
+    /// use dstream::prelude::*;
+    /// use dstream::ManualClock;
+    /// let clock = ManualClock::new(Time::from_millis(0));
+    /// let ssc = StreamingContext::with_clock(secs(1), dstream::Clock::Manual(clock.clone()))?;
+    /// ssc.remember(secs(10));
+    /// let numbers = ssc.queue_stream(vec![vec![1, 2], vec![3], vec![4]], true, None);
+    /// numbers.foreach_rdd(|_| {});
+    /// ssc.start()?;
+    /// for s in 1..=3 {
+    ///     clock.set(Time::from_millis(s * 1000));
+    ///     while ssc.batch_history().len() < s as usize { std::thread::sleep(std::time::Duration::from_millis(1)); }
+    /// }
+    /// let batches = numbers.slice(Time::from_millis(1000), Time::from_millis(2000));
+    /// assert_eq!(batches.iter().map(|rdd| rdd.collect()).collect::<Vec<_>>(), vec![vec![1, 2], vec![3]]);
+    /// ssc.stop(Stop::Now)?;
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
+    pub fn slice(&self, from: Time, to: Time) -> Vec<Rdd<T>> {
+        let remembered = self.node.remembered.lock().unwrap_or_else(|e| e.into_inner());
+        remembered.iter().filter(|(t, _)| from <= *t && *t <= to).map(|(_, rdd)| rdd.clone()).collect()
     }
 
     /// Spark's rule: a stream has a batch at `time` when `time - zero_time` is a multiple of its

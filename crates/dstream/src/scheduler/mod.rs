@@ -8,10 +8,12 @@
 //!   delays the next ones (their scheduling delay grows) but never mixes their data.
 
 mod batch_info;
+pub(crate) mod events;
 pub(crate) mod graph;
 mod rate_estimator;
 
 pub use batch_info::BatchInfo;
+pub use events::StreamingEvent;
 
 use crate::checkpoint::{self, Snapshot};
 use crate::clock::Clock;
@@ -237,12 +239,28 @@ fn run_jobs(ctx: &ContextShared, jobs: &Jobs, halt: &AtomicBool, queue: mpsc::Re
     let mut completed = 0usize;
     let mut estimator = jobs.backpressure.then(|| rate_estimator::PidRateEstimator::new(ctx.batch_interval));
     let mut behind = FallingBehind::default();
+    let mut receivers = events::ReceiverWatch::default();
+    let mut started = false;
     for batch in queue {
         if halt.load(Ordering::Acquire) {
             break;
         }
+        let event_listeners = ctx.lock().event_listeners.clone();
+        let notify = |event| events::emit(&event_listeners, event);
+        let mut outcome = Ok(());
+        if !event_listeners.is_empty() {
+            let first = (!std::mem::replace(&mut started, true))
+                .then_some(StreamingEvent::StreamingStarted { first_batch: batch.time });
+            let before = first.into_iter().chain(receivers.check(&jobs.inputs)).chain([
+                StreamingEvent::BatchSubmitted { batch_time: batch.time, num_records: batch.records },
+                StreamingEvent::BatchStarted { batch_time: batch.time },
+            ]);
+            outcome = before.into_iter().try_for_each(notify);
+        }
         let processing_started_at = SystemTime::now();
-        let mut outcome = run_batch(jobs, batch.time);
+        if outcome.is_ok() {
+            outcome = run_batch(jobs, batch.time, &notify, !event_listeners.is_empty());
+        }
         ctx.records_done.fetch_add(batch.records, Ordering::AcqRel);
         completed += 1;
         if outcome.is_ok()
@@ -288,6 +306,11 @@ fn run_jobs(ctx: &ContextShared, jobs: &Jobs, halt: &AtomicBool, queue: mpsc::Re
             break;
         }
         drop(state);
+        if let Err(err) = notify(StreamingEvent::BatchCompleted(info.clone())) {
+            ctx.lock().stream_error.get_or_insert(err);
+            stop(ctx, Stop::Now);
+            break;
+        }
         for listener in listeners {
             // A listener that panics is the user's bug: report it like a failed batch would be.
             if let Err(payload) = catch_unwind(AssertUnwindSafe(|| listener(&info))) {
@@ -336,18 +359,47 @@ impl FallingBehind {
 }
 
 /// Ticks the stateful nodes, then runs the outputs; a panic or error in either fails the batch.
-fn run_batch(jobs: &Jobs, time: Time) -> Result<()> {
-    let steps = jobs
-        .stateful
-        .iter()
-        .map(|op| (op.name(), Step::Tick(op)))
-        .chain(jobs.outputs.iter().map(|output| (output.name(), Step::Output(output))));
+/// With `events`, each output is announced to `notify` before and after it runs.
+fn run_batch(
+    jobs: &Jobs,
+    time: Time,
+    notify: &dyn Fn(StreamingEvent) -> Result<()>,
+    events: bool,
+) -> Result<()> {
+    let steps =
+        jobs.stateful.iter().map(|op| (op.name(), Step::Tick(op))).chain(
+            jobs.outputs.iter().enumerate().map(|(id, output)| (output.name(), Step::Output(id, output))),
+        );
     for (name, step) in steps {
+        let output_id = match step {
+            Step::Output(id, _) if events => Some(id),
+            _ => None,
+        };
+        if let Some(id) = output_id {
+            notify(StreamingEvent::OutputOperationStarted { batch_time: time, id, name: name.to_string() })?;
+        }
+        let began = std::time::Instant::now();
         let run = || match step {
             Step::Tick(op) => op.tick(time),
-            Step::Output(output) => output.run(time),
+            Step::Output(_, output) => output.run(time),
         };
-        match catch_unwind(AssertUnwindSafe(run)) {
+        let result = catch_unwind(AssertUnwindSafe(run));
+        if let Some(id) = output_id {
+            let failure = match &result {
+                Ok(Ok(())) => None,
+                Ok(Err(err)) => Some(err.to_string()),
+                Err(payload) => Some(format!("panicked: {}", panic_message(payload.as_ref()))),
+            };
+            let duration = began.elapsed();
+            notify(StreamingEvent::OutputOperationCompleted {
+                batch_time: time,
+                id,
+                name: name.to_string(),
+                duration,
+                failure,
+            })?;
+        }
+        match result {
             Ok(Ok(())) => {}
             Ok(Err(err)) => {
                 return Err(Error::new(
@@ -375,7 +427,7 @@ fn run_batch(jobs: &Jobs, time: Time) -> Result<()> {
 
 enum Step<'a> {
     Tick(&'a Arc<dyn StatefulOp>),
-    Output(&'a Arc<dyn OutputOp>),
+    Output(usize, &'a Arc<dyn OutputOp>),
 }
 
 fn write_checkpoint(checkpointing: &Checkpointing, jobs: &Jobs, batch: &Batch) -> Result<()> {
@@ -540,6 +592,7 @@ fn finish(ctx: &ContextShared, mut state: std::sync::MutexGuard<'_, crate::conte
         std::mem::take(&mut state.graph.outputs),
         std::mem::take(&mut state.graph.stateful),
         std::mem::take(&mut state.listeners),
+        std::mem::take(&mut state.event_listeners),
         state.checkpoint_lock.take(),
     );
     drop(state);
