@@ -84,6 +84,11 @@ def test_teacher_runs_all_cells_of_the_lab_in_a_browser(lab_server):
     assert "Tests de la question 3 réussis." in text
     assert report["svgCount"] >= 2, "the batch timeline and the window diagram are drawn"
     assert screenshot.stat().st_size > 10_000
+    # The terminal shows no warnings of our making at start-up (JupyterLab's FutureWarning for
+    # ServerApp.preferred_dir, nbgrader's missing config...): everything up to "is running at".
+    start_up = (tmp / "lab.log").read_text().split(" is running at:")[0]
+    warnings = [line for line in start_up.splitlines() if "warn" in line.lower() or "[W " in line]
+    assert not warnings, warnings
     # Kept for a human to look at.
     keep = BROWSER / "out"
     keep.mkdir(exist_ok=True)

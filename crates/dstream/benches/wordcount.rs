@@ -122,6 +122,9 @@ fn memory_mib() -> (f64, f64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+/// Rounds of baseline-then-ours per batch size.
+const ROUNDS: usize = 3;
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -316,7 +319,7 @@ fn main() {
     println!("   {checked} corpus files byte-identical to gen_corpus.py (sha256 match)");
     println!();
     println!(
-        "2. word count per batch (median of 6 batches; ours = queue_stream -> flat_map -> map -> reduce_by_key -> collect)"
+        "2. word count per batch (median of 3 rounds of 6 batches, in turn; ours = queue_stream -> flat_map -> map -> reduce_by_key -> collect)"
     );
     println!(
         "   {:>9} | {:>14} {:>10} | {:>14} {:>10} | {:>6} | {:>10}",
@@ -335,25 +338,31 @@ fn main() {
             })
             .collect();
 
-        // Baseline first, on the same in-memory lines.
-        let (rss_before, _) = memory_mib();
-        reset_peak_memory();
-        let mut base_times = Vec::new();
-        let mut base_counts = Vec::new();
-        for lines in &batches {
-            let start = std::time::Instant::now();
-            let counts = baseline(lines);
-            base_times.push(start.elapsed().as_secs_f64());
-            base_counts = counts.into_iter().map(|(w, c)| (w.to_string(), c)).collect();
-        }
-        let base_peak = memory_mib().1 - rss_before;
-        check_counts(&base_counts, &batch_entries.last().unwrap()["wordcount_check"], "baseline");
+        // Baseline and ours in turn, three rounds each on the same in-memory lines, so that both
+        // see the same machine (its clock speed and neighbours drift over seconds).
+        let (mut base_times, mut our_times) = (Vec::new(), Vec::new());
+        let (mut base_peak, mut our_peak) = (0.0f64, 0.0f64);
+        for _ in 0..ROUNDS {
+            let (rss_before, _) = memory_mib();
+            reset_peak_memory();
+            let mut base_counts = Vec::new();
+            for lines in &batches {
+                let start = std::time::Instant::now();
+                let counts = baseline(lines);
+                base_times.push(start.elapsed().as_secs_f64());
+                base_counts = counts.into_iter().map(|(w, c)| (w.to_string(), c)).collect();
+            }
+            base_peak = base_peak.max(memory_mib().1 - rss_before);
+            check_counts(&base_counts, &batch_entries.last().unwrap()["wordcount_check"], "baseline");
 
-        let (rss_before, _) = memory_mib();
-        reset_peak_memory();
-        let (our_times, our_counts) = ours(batches);
-        let our_peak = memory_mib().1 - rss_before;
-        check_counts(&our_counts, &batch_entries.last().unwrap()["wordcount_check"], "dstream");
+            let input = batches.clone();
+            let (rss_before, _) = memory_mib();
+            reset_peak_memory();
+            let (times, our_counts) = ours(input);
+            our_times.extend(times);
+            our_peak = our_peak.max(memory_mib().1 - rss_before);
+            check_counts(&our_counts, &batch_entries.last().unwrap()["wordcount_check"], "dstream");
+        }
 
         let ours_wps = words as f64 / median(our_times);
         let base_wps = words as f64 / median(base_times);
