@@ -55,9 +55,68 @@ ensure_evcxr() {
   cargo_install_pinned evcxr_jupyter "$EVCXR_VERSION" "the Rust kernel for Jupyter"
 }
 
+# What only later sections need (Tansu for the Kafka exercise, the kafka feature in evcxr's
+# cache) is prepared after the lab is open, by scripts/lib/prepare_later, in the background: one
+# at a time (BACKGROUND_LOCK is held while it runs), at low priority, logged to BACKGROUND_LOG.
+BACKGROUND_LOG="$LAB_HOME/logs/background.log"
+BACKGROUND_LOCK="$LAB_HOME/background.lock"
+export BACKGROUND_LOG BACKGROUND_LOCK
+
+# Whether the background preparation runs now (it holds the lock).
+background_running() {
+  [ -e "$BACKGROUND_LOCK" ] || return 1
+  ! flock -n "$BACKGROUND_LOCK" true 2>/dev/null
+}
+
+# When the background preparation started, as HH:MM.
+background_started() {
+  date -d "@$(stat -c %Y "$BACKGROUND_LOCK" 2>/dev/null || date +%s)" +%H:%M
+}
+
+# Starts the background preparation unless it runs already or has nothing to do; says so, and
+# names its log.
+start_background() {
+  local notebooks="$1"
+  if installed_pinned tansu "$TANSU_VERSION" && [ -f "$(kafka_warm_marker)" ]; then
+    return
+  fi
+  mkdir -p "$(dirname "$BACKGROUND_LOG")"
+  if ! background_running; then
+    # setsid: Ctrl+C on the lab does not interrupt the build; nice/ionice: the notebooks' cells
+    # keep priority over it.
+    setsid nice -n 19 ionice -c 3 "$ROOT/scripts/lib/prepare_later" "$notebooks" >>"$BACKGROUND_LOG" 2>&1 </dev/null &
+  fi
+  say "Preparing the Kafka exercise in the background (Tansu: 15 to 30 minutes on 2 cores, once per machine)"
+  echo "    Its progress: tail -f $BACKGROUND_LOG"
+}
+
+# The file that says the kafka feature's dependencies, as this clone pins them, are in evcxr's
+# cache (the crate itself recompiles in seconds when it changes; its dependencies take the time).
+kafka_warm_marker() {
+  local sum
+  sum="$(cat "$ROOT/crates/dstream/Cargo.toml" "$ROOT/Cargo.lock" | sha256sum | cut -c1-16)"
+  echo "$LAB_HOME/evcxr/kafka-warm.$sum"
+}
+
 # Tansu, a Kafka-protocol broker written in Rust, at the pinned version, with the SQLite storage
-# engine (its default features have no storage that keeps data).
+# engine (its default features have no storage that keeps data). If the background preparation
+# is building it, waits for that build, showing its progress, rather than starting another.
 ensure_tansu() {
+  installed_pinned tansu "$TANSU_VERSION" && return
+  if background_running; then
+    say "Tansu is being built in the background since $(background_started); waiting for it (log: $BACKGROUND_LOG)"
+    while background_running; do
+      printf '    %s crates compiled so far; %s\n' "$(grep -c '^ *Compiling ' "$BACKGROUND_LOG" 2>/dev/null || echo 0)" \
+        "$(grep '^ *Compiling ' "$BACKGROUND_LOG" 2>/dev/null | tail -n 1 | sed 's/^ *//')"
+      sleep "${TP_WAIT_POLL:-20}"
+    done
+    installed_pinned tansu "$TANSU_VERSION" && return
+    echo "    The background build did not finish (see its log); building here."
+  fi
+  install_tansu
+}
+
+install_tansu() {
   cargo_install_pinned tansu "$TANSU_VERSION" "a Kafka-protocol broker, for the Kafka exercise" \
     --features dynostore,libsql
 }
@@ -157,10 +216,10 @@ ensure_lab_settings() {
 JSON
 }
 
-# Everything the notebooks need.
+# What the notebooks need before the lab opens (Tansu, for the Kafka exercise only, is
+# prepared in the background: see start_background).
 ensure_lab() {
   ensure_evcxr
-  ensure_tansu
   ensure_python
   ensure_kernel
   ensure_lab_settings
