@@ -94,7 +94,7 @@ start_background() {
 # cache (the crate itself recompiles in seconds when it changes; its dependencies take the time).
 kafka_warm_marker() {
   local sum
-  sum="$(cat "$ROOT/crates/dstream/Cargo.toml" "$ROOT/Cargo.lock" | sha256sum | cut -c1-16)"
+  sum="$( (cat "$ROOT/crates/dstream/Cargo.toml" "$ROOT/Cargo.lock" 2>/dev/null || true) | sha256sum | cut -c1-16)"
   echo "$LAB_HOME/evcxr/kafka-warm.$sum"
 }
 

@@ -3,7 +3,10 @@
 
 mod util;
 
-use dstream::{Clock, ContextState, DStream, Duration, ErrorKind, ManualClock, Stop, StreamingContext, Time};
+use dstream::{
+    Clock, ContextState, DStream, Duration, ErrorKind, ManualClock, Stop, StreamingContext, StreamingEvent,
+    Time,
+};
 use std::sync::{Arc, Mutex};
 use util::wait_for;
 
@@ -146,6 +149,51 @@ fn an_error_returned_by_foreach_rdd_stops_the_context_naming_the_batch_once() {
     assert_eq!(text.matches("invalid digit").count(), 1, "the message once: {text}");
     assert_eq!(*calls.lock().unwrap(), 2, "the context stopped at the failed batch");
     assert_eq!(ssc.state(), ContextState::Stopped);
+}
+
+#[test]
+fn event_listeners_see_a_failed_output_and_its_batch_complete_and_a_panicking_listener_stops_the_context() {
+    let (ssc, clock) = manual(1000);
+    ssc.queue_stream(vec![vec!["12"], vec!["douze"]], true, None).foreach_rdd(|rdd| {
+        for word in rdd.collect() {
+            let _: i64 = word.parse()?;
+        }
+        Ok(())
+    });
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&events);
+    ssc.add_event_listener(move |event| sink.lock().unwrap().push(event.clone()));
+    ssc.start().unwrap();
+    clock.advance(Duration::from_secs(2));
+    assert!(ssc.await_termination_or_timeout(Duration::from_secs(30)).is_err());
+    let events = events.lock().unwrap();
+    let failures: Vec<Option<String>> = events
+        .iter()
+        .filter_map(|e| match e {
+            StreamingEvent::OutputOperationCompleted { failure, .. } => Some(failure.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failures.len(), 2, "{events:?}");
+    assert_eq!(failures[0], None);
+    assert!(failures[1].as_deref().is_some_and(|f| f.contains("invalid digit")), "{failures:?}");
+    assert!(
+        matches!(events.last(), Some(StreamingEvent::BatchCompleted(info)) if info.batch_time() == Time::from_millis(2000))
+    );
+
+    // A listener that panics stops the context, with its message.
+    let (ssc, clock) = manual(1000);
+    ssc.queue_stream(vec![vec![1]], true, None).foreach_rdd(|_| {});
+    ssc.add_event_listener(|event| {
+        if let StreamingEvent::BatchStarted { .. } = event {
+            panic!("listener bug");
+        }
+    });
+    ssc.start().unwrap();
+    clock.advance(Duration::from_secs(1));
+    let err = ssc.await_termination_or_timeout(Duration::from_secs(30)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UserCode);
+    assert!(err.to_string().contains("an event listener panicked: listener bug"), "{err}");
 }
 
 /// Declares a window of 7 s on 5 s batches when run as the child of the test below.

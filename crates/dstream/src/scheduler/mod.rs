@@ -301,6 +301,8 @@ fn run_jobs(ctx: &ContextShared, jobs: &Jobs, halt: &AtomicBool, queue: mpsc::Re
             // once it is stopped.
             state.stream_error.get_or_insert(err);
             drop(state);
+            // As in Spark, a failed batch completes too (its failed output says why).
+            let _ = notify(StreamingEvent::BatchCompleted(info.clone()));
             ctx.notify();
             stop(ctx, Stop::Now);
             break;
