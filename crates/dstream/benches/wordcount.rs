@@ -325,8 +325,11 @@ fn main() {
         "   {:>9} | {:>14} {:>10} | {:>14} {:>10} | {:>6} | {:>10}",
         "words", "ours words/s", "peak MiB", "base words/s", "peak MiB", "ratio", "vs Spark"
     );
-    let spark_words_per_s = [(100_000u64, 0.355e6), (1_000_000, 1.75e6), (4_000_000, 2.75e6)];
-    for (words, spark) in spark_words_per_s {
+    // PySpark's words/s, measured earlier in this run by scripts/bench (spark_wordcount.py).
+    let spark: Option<Value> = std::env::var_os("DSTREAM_BENCH_SPARK")
+        .and_then(|path| std::fs::read_to_string(path).ok())
+        .and_then(|text| serde_json::from_str(&text).ok());
+    for words in [100_000u64, 1_000_000, 4_000_000] {
         let batch_entries: Vec<&Value> =
             entries.iter().filter(|e| e["words"].as_u64() == Some(words)).take(6).collect();
         // The file's lines, as a text source delivers them.
@@ -366,23 +369,28 @@ fn main() {
 
         let ours_wps = words as f64 / median(our_times);
         let base_wps = words as f64 / median(base_times);
+        let vs_spark = match spark.as_ref().and_then(|s| s[words.to_string()].as_f64()) {
+            Some(spark_wps) => format!("{:>8.1}x", ours_wps / spark_wps),
+            None => format!("{:>9}", "-"),
+        };
         println!(
-            "   {:>9} | {:>12.1} M {:>10.1} | {:>12.1} M {:>10.1} | {:>5.2}x | {:>8.1}x",
+            "   {:>9} | {:>12.1} M {:>10.1} | {:>12.1} M {:>10.1} | {:>5.2}x | {vs_spark}",
             words,
             ours_wps / 1e6,
             our_peak,
             base_wps / 1e6,
             base_peak,
             ours_wps / base_wps,
-            ours_wps / spark
         );
     }
     println!(
         "   (peak MiB: growth of the process's peak RSS over its RSS before the run, input lines excluded;"
     );
-    println!(
-        "    vs Spark: against PySpark 4.3 local[2] on this kind of machine, ../shared/spark/throughput.md)"
-    );
+    if spark.is_some() {
+        println!("    vs Spark: against PySpark 4.3's DStream word count, local[2], measured before, in this run)");
+    } else {
+        println!("    vs Spark: run by scripts/bench, which measures PySpark in the same run; `scripts/spark install` adds it)");
+    }
     println!();
 
     println!("3. lab-sized batches (the lab's 3 sentences per batch, word count, 200 batches)");
