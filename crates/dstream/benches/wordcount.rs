@@ -387,9 +387,13 @@ fn main() {
         "   (peak MiB: growth of the process's peak RSS over its RSS before the run, input lines excluded;"
     );
     if spark.is_some() {
-        println!("    vs Spark: against PySpark 4.3's DStream word count, local[2], measured before, in this run)");
+        println!(
+            "    vs Spark: against PySpark 4.3's DStream word count, local[2], measured before, in this run)"
+        );
     } else {
-        println!("    vs Spark: run by scripts/bench, which measures PySpark in the same run; `scripts/spark install` adds it)");
+        println!(
+            "    vs Spark: run by scripts/bench, which measures PySpark in the same run; `scripts/spark install` adds it)"
+        );
     }
     println!();
 
