@@ -53,7 +53,7 @@ cargo_install_pinned() {
 # evcxr_jupyter, the Rust kernel for Jupyter, at the pinned version.
 ensure_evcxr() {
   cargo_install_pinned evcxr_jupyter "$EVCXR_VERSION" "the Rust kernel for Jupyter" \
-    "about 280 crates: about 11 minutes on 2 cores"
+    "about 280 crates: 9 to 12 minutes on 2 cores"
 }
 
 # What only later sections need (Tansu for the Kafka exercise, the kafka feature in evcxr's
