@@ -94,9 +94,14 @@ def course(tmp_path_factory):
         "frank": (student_copy(course, NOTEBOOKS[0], {"q3-reponse": q3("    42")}), student_copy(course, NOTEBOOKS[1], right)),
         "grace": (student_copy(course, NOTEBOOKS[0], edit=fake_q3_tests), None),
         "ivan": (student_copy(course, NOTEBOOKS[0], right, edit=drop_q3_tests), None),
+        # judy's function prints 2,000 lines each time it is called; the Q3 tests call it 9 times:
+        # 18,000 lines, 18 times what a graded notebook keeps (LimitOutput). Not more: evcxr
+        # sends one message per printed line (60,000 lines took 27 s on a loaded machine), and
+        # the tests have the 60 s of any cell. A flood too big for that scores as a timeout, like
+        # erin's loop: with 20,000 lines a call (180,000 lines), the tests ran out of time.
         "judy": (
             student_copy(course, NOTEBOOKS[0], {"q3-reponse": correct["q3-reponse"].replace(
-                "// BEGIN SOLUTION", '    for i in 0..20_000 { println!("bavard {i}"); }\n    // BEGIN SOLUTION')}),
+                "// BEGIN SOLUTION", '    for i in 0..2_000 { println!("bavard {i}"); }\n    // BEGIN SOLUTION')}),
             None,
         ),
         # Hostile submissions, graded in the same batch as their victims: alice (whose grades
@@ -333,7 +338,7 @@ def test_floods_are_cut_and_endless_loops_interrupted(course):
     judy = nbformat.read(course_dir / "autograded" / "judy" / "tp-streaming" / NOTEBOOKS[0], as_version=4)
     answer = next(c for c in judy.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q3-tests")
     printed = sum(o.get("text", "").count("bavard") for o in answer.outputs)
-    assert 0 < printed <= 1000, "20,000 lines printed, cut by LimitOutput to keep graded notebooks small"
+    assert 0 < printed <= 1000, "18,000 lines printed, cut by LimitOutput to keep graded notebooks small"
     erin = nbformat.read(course_dir / "autograded" / "erin" / "tp-streaming" / NOTEBOOKS[0], as_version=4)
     errors = [o for c in erin.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert any("Timeout" in o.get("ename", "") or "interrupt" in json.dumps(o).lower() for o in errors)
