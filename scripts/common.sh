@@ -69,6 +69,11 @@ background_running() {
   ! flock -n "$BACKGROUND_LOCK" true 2>/dev/null
 }
 
+# How many crates the background preparation's log says it compiled so far.
+background_compiled() {
+  grep -c '^ *Compiling ' "$BACKGROUND_LOG" 2>/dev/null || true
+}
+
 # When the background preparation started, as HH:MM.
 background_started() {
   date -d "@$(stat -c %Y "$BACKGROUND_LOCK" 2>/dev/null || date +%s)" +%H:%M
@@ -113,7 +118,7 @@ ensure_tansu() {
   if background_running; then
     say "Tansu is being built in the background since $(background_started); waiting for it (log: $BACKGROUND_LOG)"
     while background_running; do
-      printf '    %s crates compiled so far; %s\n' "$(grep -c '^ *Compiling ' "$BACKGROUND_LOG" 2>/dev/null || echo 0)" \
+      printf '    %s crates compiled so far; %s\n' "$(background_compiled)" \
         "$(grep '^ *Compiling ' "$BACKGROUND_LOG" 2>/dev/null | tail -n 1 | sed 's/^ *//')"
       sleep "${TP_WAIT_POLL:-20}"
     done

@@ -251,11 +251,11 @@ fn run_jobs(ctx: &ContextShared, jobs: &Jobs, halt: &AtomicBool, queue: mpsc::Re
         if !event_listeners.is_empty() {
             let first = (!std::mem::replace(&mut started, true))
                 .then_some(StreamingEvent::StreamingStarted { first_batch: batch.time });
-            let before = first.into_iter().chain(receivers.check(&jobs.inputs)).chain([
+            let mut before = first.into_iter().chain(receivers.check(&jobs.inputs)).chain([
                 StreamingEvent::BatchSubmitted { batch_time: batch.time, num_records: batch.records },
                 StreamingEvent::BatchStarted { batch_time: batch.time },
             ]);
-            outcome = before.into_iter().try_for_each(notify);
+            outcome = before.try_for_each(notify);
         }
         let processing_started_at = SystemTime::now();
         if outcome.is_ok() {
