@@ -214,7 +214,7 @@ class SandboxedExecute(Execute):
         memo = Memo(os.environ.get("TP_GRADING_RESULTS"), nb, data_dir, self.timeout)
         executed = memo.get()
         if executed is None:
-            box = sandbox.Sandbox(os.environ["LAB_HOME"], os.environ["VENV"], os.environ["TP_GRADING_CACHE"])
+            box = sandbox.Sandbox(os.environ["LAB_HOME"], os.environ["VENV"], os.environ["TP_GRADING_BUILD"])
             executed = box.run(nb, data_dir, cell_timeout=self.timeout, timeout=SANDBOX_TIMEOUT)
             explain_memory_errors(executed, sandbox.MEMORY_PER_PROCESS)
             memo.put(executed)
@@ -238,7 +238,7 @@ class Memo:
         for base, names in [
             (Path(data_dir), None),
             (Path(ROOT) / "crates" / "dstream", None),
-            (Path(ROOT) / "grading", ["sandbox.py", "execute_notebook.py", "rust_grading.py"]),
+            (Path(ROOT) / "grading", ["sandbox.py", "execute_notebook.py", "rust_grading.py", "evcxr/init.evcxr"]),
         ]:
             paths = [base / n for n in names] if names else sorted(p for p in base.rglob("*") if p.is_file())
             for path in paths:

@@ -5,9 +5,9 @@ students wrote. Here the notebook is executed (by `execute_notebook.py`, with nb
 Execute preprocessor) in a sandbox that:
 
 - sees the system, the Rust toolchain, the Python environment, evcxr and the teacher's crate
-  **read-only**, at their usual paths (so that evcxr's compilation cache still hits);
-- writes only a private home (with a private copy of evcxr's compilation cache), a private
-  `/tmp`, and the notebook's own working folder (a copy of the assignment's data files);
+  **read-only**, at their usual paths (so that the warm build folder's fingerprints still hold);
+- writes only a private home (with a private copy of a warm evcxr build folder, see `warm`), a
+  private `/tmp`, and the notebook's own working folder (a copy of the assignment's data files);
 - does not see the gradebook, the course's other folders, the teacher's notebooks, the other
   students' files, nor the teacher's home;
 - has no network: a loopback of its own, so that the notebooks' own servers still work, but
@@ -44,6 +44,11 @@ FILE_SIZE = 1 << 30
 HOME = "/home/correction"
 WORKDIR = f"{HOME}/tp-streaming"
 RUNNER = "/run/tp-grading/execute_notebook.py"
+# evcxr's settings in graded runs (grading/evcxr/init.evcxr), and its build folder: a private
+# copy of the folder the warm-up built in, so that the notebook's `:dep` finds its dependencies
+# compiled and cargo only checks them (2 s instead of 7 s with evcxr's `:cache`).
+EVCXR_CONFIG = "/run/tp-grading/evcxr"
+BUILD = f"{HOME}/build"
 
 # Files of /etc that programs in the sandbox need (the dynamic loader, users, local time and
 # `localhost`, the C compiler's alternatives); the rest of /etc (e.g. /etc/shadow) stays hidden.
@@ -114,6 +119,7 @@ class Layout:
             if path.exists():
                 pairs.append((str(path), str(path)))
         pairs.append((str(HERE / "execute_notebook.py"), RUNNER))
+        pairs.append((str(HERE / "evcxr"), EVCXR_CONFIG))
         return pairs
 
 
@@ -128,7 +134,7 @@ def bwrap_command(layout, private, command):
             cmd += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
     cmd += ["--bind", str(private / "tmp"), "/tmp", "--bind", str(private / "home"), HOME]
     # Cargo writes its package-cache lock in CARGO_HOME: a writable one, with the teacher's
-    # registry read-only inside it, at the same path as outside (evcxr's cache keys hold paths).
+    # registry read-only inside it, at the same path as outside (cargo's fingerprints hold paths).
     cmd += ["--tmpfs", str(layout.cargo_home)]
     for source, target in layout.read_only():
         cmd += ["--ro-bind", source, target]
@@ -144,6 +150,7 @@ def bwrap_command(layout, private, command):
         "JUPYTER_PATH": f"{HOME}/.local/share/jupyter",
         "LANG": "C.UTF-8",
         "NBGRADER_EXECUTION": "autograde",
+        "EVCXR_TMPDIR": BUILD,
     }
     if "TZ" in os.environ:
         env["TZ"] = os.environ["TZ"]
@@ -236,10 +243,10 @@ def _limits(cgroup):
 
 
 class Sandbox:
-    """Runs notebooks in the sandbox; `cache` is the grading copy of evcxr's compilation cache
-    (see `warm`), copied into each run's private home."""
+    """Runs notebooks in the sandbox; `build` is the grading's evcxr build folder (see `warm`),
+    copied into each run's private home."""
 
-    def __init__(self, lab_home, venv, cache):
+    def __init__(self, lab_home, venv, build):
         if shutil.which("bwrap") is None:
             raise SandboxError(
                 "bubblewrap (bwrap) is not installed, so the students' code cannot be isolated. "
@@ -248,13 +255,13 @@ class Sandbox:
                 "you, with your files and your network)."
             )
         self.layout = Layout(lab_home, venv)
-        self.cache = Path(cache)
+        self.build = Path(build)
         self._check()
 
     def _check(self):
         """Fails with what to do if bubblewrap cannot create the sandbox on this machine."""
         with tempfile.TemporaryDirectory(prefix="tp-sandbox-check-") as private:
-            private = self._private(Path(private), with_cache=False)
+            private = self._private(Path(private), with_build=False)
             out = subprocess.run(
                 bwrap_command(self.layout, private, ["true"]), capture_output=True, text=True, timeout=60
             )
@@ -267,16 +274,20 @@ class Sandbox:
                 "grade without isolation."
             )
 
-    def _private(self, private, with_cache=True):
+    def _private(self, private, with_build=True):
         """The writable folders of one run, under `private`."""
         home = private / "home"
         (private / "tmp").mkdir(parents=True)
         (home / "tp-streaming").mkdir(parents=True)
         spec_dir = home / ".local/share/jupyter/kernels/rust"
         spec_dir.mkdir(parents=True)
-        (spec_dir / "kernel.json").write_text(json.dumps(self.layout.kernel_spec, indent=2))
-        if with_cache and self.cache.is_dir():
-            shutil.copytree(self.cache, home / ".cache", symlinks=True)
+        spec = dict(self.layout.kernel_spec)
+        spec["env"] = {**spec.get("env", {}), "EVCXR_CONFIG_DIR": EVCXR_CONFIG}
+        (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=2))
+        if with_build and self.build.is_dir():
+            shutil.copytree(self.build, home / "build", symlinks=True)
+        else:
+            (home / "build").mkdir()
         return private
 
     def run(self, nb, data_dir, cell_timeout, timeout):
@@ -342,21 +353,20 @@ class Sandbox:
             raise SandboxError(f"the executed notebook could not be read back: {e}") from e
 
     def warm(self, cells):
-        """Runs `cells` (the `:dep` cells) in a sandbox whose compilation cache is `self.cache`
+        """Runs `cells` (the `:dep` cells) in a sandbox whose evcxr build folder is `self.build`
         itself, writable: afterwards each run's copy of it holds the compiled dependencies."""
         import nbformat
 
-        self.cache.mkdir(parents=True, exist_ok=True)
+        self.build.mkdir(parents=True, exist_ok=True)
         nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "rust", "display_name": "Rust", "language": "rust"}})
         nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
         with tempfile.TemporaryDirectory(prefix="tp-sandbox-warm-") as private:
-            private = self._private(Path(private), with_cache=False)
-            (private / "home" / ".cache").mkdir()
-            executed = self._execute(private, nb, 1800, 3600, binds=[(self.cache, f"{HOME}/.cache")])
+            private = self._private(Path(private), with_build=False)
+            executed = self._execute(private, nb, 1800, 3600, binds=[(self.build, BUILD)])
         for cell in executed.cells:
             errors = [o for o in cell.outputs if o.get("output_type") == "error"]
             if errors:
-                raise SandboxError(f"warming the compilation cache: {cell.source!r} failed: {errors[0].get('evalue')}")
+                raise SandboxError(f"warming the build folder: {cell.source!r} failed: {errors[0].get('evalue')}")
 
 
 def mark_memory_cap(nb):

@@ -21,8 +21,11 @@ SUBMISSION_TIMEOUT = 30 * 60
 # The gradebook, as nbgrader opens it: a writer waits for another (scripts/grade grades several
 # submissions at once).
 GRADEBOOK = f"sqlite:///{COURSE / 'gradebook.db'}?timeout=300"
-# The grading copy of evcxr's compilation cache, made in the sandbox (see grading/sandbox.py).
-GRADING_CACHE = Path(os.environ["LAB_HOME"]) / "grading" / "evcxr-cache"
+# The grading's evcxr build folder, warmed in the sandbox before each batch and copied into each
+# notebook's run (see grading/sandbox.py).
+GRADING_BUILD = Path(os.environ["LAB_HOME"]) / "grading" / "evcxr-build"
+# What earlier versions kept instead (a copy of evcxr's compilation cache): removed.
+OLD_GRADING_CACHE = Path(os.environ["LAB_HOME"]) / "grading" / "evcxr-cache"
 # The notebooks' `:dep` cells, as graded runs load them: warmed in the sandbox before a batch.
 WARM_CELLS = [
     f':dep dstream = {{ path = "{ROOT}/crates/dstream" }}',
@@ -77,8 +80,8 @@ def check_notebook(path):
 
 
 def prepare_sandbox(unsafe):
-    """The environment of the nbgrader runs: the sandbox checked and its compilation cache warmed,
-    or, with --unsafe-no-sandbox, a warning and no sandbox."""
+    """The environment of the nbgrader runs: the sandbox checked and its build folder warmed, or,
+    with --unsafe-no-sandbox, a warning and no sandbox."""
     if unsafe:
         print(
             "WARNING: --unsafe-no-sandbox: the students' code runs as you, with your files (the "
@@ -90,17 +93,18 @@ def prepare_sandbox(unsafe):
     import sandbox
 
     try:
-        box = sandbox.Sandbox(os.environ["LAB_HOME"], os.environ["VENV"], GRADING_CACHE)
+        shutil.rmtree(OLD_GRADING_CACHE, ignore_errors=True)
+        box = sandbox.Sandbox(os.environ["LAB_HOME"], os.environ["VENV"], GRADING_BUILD)
         start = time.time()
         box.warm(WARM_CELLS)
     except sandbox.SandboxError as e:
         sys.exit(f"error: {e}")
-    print(f"Sandbox ready (bubblewrap; compilation cache warmed in {time.time() - start:.0f} s).")
+    print(f"Sandbox ready (bubblewrap; the notebooks' dependencies compiled in {time.time() - start:.0f} s).")
     # Notebooks identical to one already run in this batch are not run again (see
     # rust_grading.SandboxedExecute); a new batch starts with none.
     results = COURSE / ".executed"
     shutil.rmtree(results, ignore_errors=True)
-    return {"TP_GRADING_SANDBOX": "on", "TP_GRADING_CACHE": str(GRADING_CACHE), "TP_GRADING_RESULTS": str(results)}
+    return {"TP_GRADING_SANDBOX": "on", "TP_GRADING_BUILD": str(GRADING_BUILD), "TP_GRADING_RESULTS": str(results)}
 
 
 def gradebook_snapshot():

@@ -85,7 +85,7 @@ def main():
         shutil.copytree(one, many)
         returned = base / "returned"
         write(class_of(one, size), returned)
-        # The first run warms the compilation caches (scripts/grade does it before each batch):
+        # The first run compiles the dependencies (scripts/grade warms them before each batch):
         # a first, untimed batch of one submission leaves both timed runs the same caches.
         warm = base / "warm-up"
         shutil.copytree(returned / sorted(os.listdir(returned))[0], warm / "w")

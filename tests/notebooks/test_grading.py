@@ -193,13 +193,13 @@ def grader_paths(course, returned):
             LAB_HOME / "evcxr" / "init.evcxr",
             home / ".local" / "share" / "jupyter" / "kernels" / "rust" / "kernel.json",
         ],
-        "grader_dirs": [LAB_HOME / "grading" / "evcxr-cache" / "evcxr", home / ".cache" / "evcxr", ROOT / "crates" / "dstream" / "src"],
+        "grader_dirs": [LAB_HOME / "grading" / "evcxr-build", home / ".cache" / "evcxr", ROOT / "crates" / "dstream" / "src"],
     }
 
 
 def fingerprint(files, dirs):
     """The grader's files' contents, and whether the attack's file is in any of its folders
-    (the folders themselves change: grading warms the compilation caches)."""
+    (the folders themselves change: grading warms its build folder)."""
     return (
         {str(f): hashlib.sha256(f.read_bytes()).hexdigest() if f.exists() else None for f in files},
         [str(d) for d in dirs if (d / "pirate.txt").exists()],

@@ -46,7 +46,7 @@ def graded():
             "returned": returned,
             "grader_files": [lab_home / "venv" / "bin" / "activate", lab_home / "evcxr" / "init.evcxr",
                              home / ".local" / "share" / "jupyter" / "kernels" / "rust" / "kernel.json"],
-            "grader_dirs": [lab_home / "grading" / "evcxr-cache" / "evcxr", home / ".cache" / "evcxr", home],
+            "grader_dirs": [lab_home / "grading" / "evcxr-build", home / ".cache" / "evcxr", home],
         }
         before = fingerprint(paths["grader_files"], paths["grader_dirs"])
         correct = {**teacher_answers(NOTEBOOKS[0]), **teacher_answers(NOTEBOOKS[1])}
@@ -87,7 +87,7 @@ def test_a_normal_user_grades_with_the_sandbox_and_gets_exact_scores(graded):
 
 def test_the_set_up_lands_in_the_users_home(graded):
     lab_home = graded["lab_home"]
-    for path in [lab_home / "venv" / "bin" / "jupyter", lab_home / "grading" / "evcxr-cache"]:
+    for path in [lab_home / "venv" / "bin" / "jupyter", lab_home / "grading" / "evcxr-build"]:
         assert path.exists(), path
         assert path.stat().st_uid == int(subprocess.check_output(["id", "-u", USER])), f"{path} belongs to the user"
 
