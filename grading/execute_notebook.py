@@ -144,11 +144,18 @@ def main():
     limit = int(processes)
     resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
     reap_orphans()
-    nb = nbformat.read(source, as_version=4)
-    try:
-        executor(int(cell_timeout)).preprocess(nb, {"metadata": {"path": workdir}})
-    except Exception as e:  # the kernel died or stopped answering: say so, keep what ran
-        nb.metadata["tp_grading"] = {"error": f"{type(e).__name__}: {e}"}
+    for attempt in (1, 2):
+        nb = nbformat.read(source, as_version=4)
+        try:
+            executor(int(cell_timeout)).preprocess(nb, {"metadata": {"path": workdir}})
+        except Exception as e:  # the kernel died or stopped answering: say so, keep what ran
+            # A kernel that died before its first reply ran none of the notebook (a rare start-up
+            # failure of the machine, not the student's doing): it gets one more start.
+            if attempt == 1 and "before replying to kernel_info" in str(e):
+                print(f"the kernel did not start ({e}); starting it again", flush=True)
+                continue
+            nb.metadata["tp_grading"] = {"error": f"{type(e).__name__}: {e}"}
+        break
     result.write(nonce + "\n" + json.dumps(nb))
     result.close()
 

@@ -308,12 +308,13 @@ class Sandbox:
             try:
                 executed = self._execute(private, nb, cell_timeout, timeout, cgroup=cgroup)
                 oom = cgroup.oom_killed()
+                log_tail = _log_tail(private)
             finally:
                 cgroup.remove()
         error = executed.metadata.pop("tp_grading", {}).get("error")
         if error:
             cause = " (the submission went over its memory cap)" if oom else ""
-            raise SandboxError(f"the Rust kernel died or stopped answering{cause}: {error}")
+            raise SandboxError(f"the Rust kernel died or stopped answering{cause}: {error}. Last lines of its log: {log_tail}")
         if oom:
             mark_memory_cap(executed)
         return executed
@@ -340,12 +341,11 @@ class Sandbox:
             raise SandboxError(f"the notebook did not finish within {timeout} s and was stopped") from None
         head, _, body = out.stdout.partition("\n")
         if out.returncode != 0 or head != nonce:
-            log = private / "home" / "execution.log"
-            tail = " | ".join(log.read_text(errors="replace").strip().splitlines()[-3:]) if log.exists() else ""
+            tail = _log_tail(private)
             how = f"killed by signal {out.returncode - 128}" if out.returncode > 128 else f"exit status {out.returncode}"
             raise SandboxError(
                 f"the notebook's run stopped before it finished ({how}; the notebook's own code may have "
-                f"killed its kernel). {out.stderr.strip()[-500:]} Last lines of its log: {tail[-700:]}"
+                f"killed its kernel). {out.stderr.strip()[-500:]} Last lines of its log: {tail}"
             )
         try:
             return nbformat.reads(body, as_version=4)
@@ -367,6 +367,15 @@ class Sandbox:
             errors = [o for o in cell.outputs if o.get("output_type") == "error"]
             if errors:
                 raise SandboxError(f"warming the build folder: {cell.source!r} failed: {errors[0].get('evalue')}")
+
+
+def _log_tail(private):
+    """The last lines of a run's log (the kernel's and the notebook's error output), for the
+    teacher's table when a run fails."""
+    log = private / "home" / "execution.log"
+    if not log.exists():
+        return ""
+    return " | ".join(log.read_text(errors="replace").strip().splitlines()[-3:])[-700:]
 
 
 def mark_memory_cap(nb):
