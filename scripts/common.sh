@@ -56,8 +56,8 @@ ensure_evcxr() {
     "about 280 crates: 9 to 12 minutes on 2 cores"
 }
 
-# What only later sections need (Tansu for the Kafka exercise, the kafka feature in evcxr's
-# cache) is prepared after the lab is open, by scripts/lib/prepare_later, in the background: one
+# What only later sections need (the kafka feature in evcxr's cache and Tansu for the Kafka
+# exercise, PySpark and the Spark Connect client for notebook 03) is prepared after the lab is open, by scripts/lib/prepare_later, in the background: one
 # at a time (BACKGROUND_LOCK is held while it runs), at low priority, logged to BACKGROUND_LOG.
 BACKGROUND_LOG="$LAB_HOME/logs/background.log"
 BACKGROUND_LOCK="$LAB_HOME/background.lock"
@@ -83,7 +83,7 @@ background_started() {
 # names its log.
 start_background() {
   local notebooks="$1"
-  if installed_pinned tansu "$TANSU_VERSION" && [ -f "$(kafka_warm_marker)" ]; then
+  if installed_pinned tansu "$TANSU_VERSION" && [ -f "$(kafka_warm_marker)" ] && [ -f "$(spark_warm_marker)" ]; then
     return
   fi
   mkdir -p "$(dirname "$BACKGROUND_LOG")"
@@ -95,9 +95,9 @@ start_background() {
     setsid nice -n 19 "${idle[@]}" "$ROOT/scripts/lib/prepare_later" "$notebooks" >>"$BACKGROUND_LOG" 2>&1 </dev/null &
   fi
   if installed_pinned tansu "$TANSU_VERSION"; then
-    say "Preparing the Kafka exercise in the background (the kafka feature's :dep, half a minute)"
+    say "Preparing the Kafka exercise and notebook 03 (Spark) in the background (a few minutes)"
   else
-    say "Preparing the Kafka exercise in the background (Tansu: 15 to 30 minutes on 2 cores, once per machine)"
+    say "Preparing the Kafka exercise and notebook 03 (Spark) in the background (15 to 35 minutes on 2 cores, once per machine)"
   fi
   echo "    Its progress: tail -f $BACKGROUND_LOG"
 }
@@ -108,6 +108,41 @@ kafka_warm_marker() {
   local sum
   sum="$( (cat "$ROOT/crates/dstream/Cargo.toml" "$ROOT/Cargo.lock" 2>/dev/null || true) | sha256sum | cut -c1-16)"
   echo "$LAB_HOME/evcxr/kafka-warm.$sum"
+}
+
+# The same for notebook 03's `:dep spark-lab` (the Spark Connect client, about 160 crates).
+spark_warm_marker() {
+  local sum
+  sum="$( (cat "$ROOT/crates/spark-lab/Cargo.toml" "$ROOT/crates/dstream/Cargo.toml" "$ROOT/Cargo.lock" 2>/dev/null || true) | sha256sum | cut -c1-16)"
+  echo "$LAB_HOME/evcxr/spark-warm.$sum"
+}
+
+# What notebook 03 needs: PySpark (the server), protoc, and the Spark Connect client (crates/
+# spark-lab) in evcxr's compilation cache, so that the notebook's `:dep` takes seconds.
+# (Explicit returns: the background preparation calls it as an `if` condition, where errexit is off.)
+prepare_spark() {
+  local notebooks="$1" marker
+  ensure_pyspark || return 1
+  marker="$(spark_warm_marker)"
+  [ -f "$marker" ] && return
+  ensure_protoc || return 1
+  say "Warming the compilation cache for notebook 03 (:dep spark-lab, the Spark Connect client: 5 to 10 minutes)"
+  "$VENV/bin/python" "$ROOT/scripts/lib/warm_dep.py" "$notebooks" spark || return 1
+  rm -f "$LAB_HOME"/evcxr/spark-warm.*
+  touch "$marker"
+}
+
+# protoc, which the Spark Connect client's build needs (it compiles Spark's protocol files):
+# Debian's protobuf-compiler, installed as root; otherwise an error that says how.
+ensure_protoc() {
+  command -v protoc >/dev/null 2>&1 && return
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "Installing protobuf-compiler (protoc), which the Spark Connect client's build needs"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null 2>&1 \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null; }
+  fi
+  command -v protoc >/dev/null 2>&1 \
+    || die "the Spark Connect client needs protoc to build, and it is not installed: ask for it (Debian: sudo apt-get install protobuf-compiler), then run this again."
 }
 
 # Tansu, a Kafka-protocol broker written in Rust, at the pinned version, with the SQLite storage

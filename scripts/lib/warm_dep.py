@@ -2,9 +2,9 @@
 crate with its `kafka` feature, as the Kafka section loads it), so that evcxr's compilation cache
 holds them and a student's `:dep` takes seconds.
 
-Usage: warm_dep.py NOTEBOOK_DIR [plain|kafka|all]   (default all; the `:dep` path is relative to
-the notebook's folder). scripts/lab warms `plain` before the lab opens, and `kafka` in the
-background after.
+Usage: warm_dep.py NOTEBOOK_DIR [plain|kafka|all|spark]   (default all, which is plain and kafka;
+the `:dep` path is relative to the notebook's folder). scripts/lab warms `plain` before the lab
+opens, and `kafka` then `spark` (notebook 03's `:dep spark-lab`) in the background after.
 """
 import sys
 import time
@@ -18,10 +18,14 @@ CELLS = {
     "plain": ':dep dstream = { path = "../crates/dstream" }',
     "kafka": ':opt 0\n:dep dstream = { path = "../crates/dstream", features = ["kafka"] }',
 }
-if mode not in ("plain", "kafka", "all"):
-    sys.exit(f"unknown mode {mode!r}: plain, kafka or all")
+SPARK = ':dep spark-lab = { path = "../crates/spark-lab" }'
+if mode not in ("plain", "kafka", "all", "spark"):
+    sys.exit(f"unknown mode {mode!r}: plain, kafka, all or spark")
 nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "rust", "display_name": "Rust", "language": "rust"}})
-nb.cells = [nbformat.v4.new_code_cell(source) for name, source in CELLS.items() if mode in (name, "all")]
+if mode == "spark":
+    nb.cells = [nbformat.v4.new_code_cell(SPARK)]
+else:
+    nb.cells = [nbformat.v4.new_code_cell(source) for name, source in CELLS.items() if mode in (name, "all")]
 if len(nb.cells) == 2:
     nb.cells[1].source = ":clear\n" + nb.cells[1].source
 start = time.time()
@@ -45,5 +49,9 @@ def seconds(cell):
         return "?"
 
 
-took = ", ".join(f"{seconds(cell)} ({'kafka feature' if 'kafka' in cell.source else 'dstream'})" for cell in nb.cells)
+def what(cell):
+    return "spark-lab" if "spark-lab" in cell.source else "kafka feature" if "kafka" in cell.source else "dstream"
+
+
+took = ", ".join(f"{seconds(cell)} ({what(cell)})" for cell in nb.cells)
 print(f"    the :dep cells took {took}; {time.time() - start:.1f} s with the kernel's start")

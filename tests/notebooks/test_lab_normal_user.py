@@ -3,8 +3,9 @@
 Tansu) are done — the set-up's fast path. Everything lands in that user's home (the virtual
 environment, the kernelspec, evcxr's cache, the background preparation's log), JupyterLab opens
 with its token and shows no warning of ours at start-up, the kernel compiles `dstream` for that
-user, and the background preparation (the kafka feature's warm-up) runs and finishes as that
-user. Nothing needs root at run time."""
+user, and the background preparation (the kafka feature's warm-up, then notebook 03's PySpark and
+Spark Connect client) runs and finishes as that user. Nothing needs root at run time (protoc is
+the machine's, installed by scripts/test as root)."""
 import os
 import shutil
 import signal
@@ -40,9 +41,9 @@ def test_a_normal_user_opens_the_lab_and_the_background_preparation_runs_as_them
     home = Path(os.path.expanduser(f"~{USER}"))
     lab_home = home / ".local" / "share" / "tp-spark-streaming"
     log = lab_home / "logs" / "background.log"
-    # A fresh start for what this test checks: no background log, no kafka warm-up record.
+    # A fresh start for what this test checks: no background log, no warm-up record.
     shutil.rmtree(lab_home / "logs", ignore_errors=True)
-    for marker in (lab_home / "evcxr").glob("kafka-warm.*"):
+    for marker in [*(lab_home / "evcxr").glob("kafka-warm.*"), *(lab_home / "evcxr").glob("spark-warm.*")]:
         marker.unlink()
     # The user's own copy of the notebooks, as in a clone of their own.
     work = Path(tempfile.mkdtemp(prefix="tp-lab-user-"))
@@ -79,9 +80,10 @@ def test_a_normal_user_opens_the_lab_and_the_background_preparation_runs_as_them
         assert (home / ".local" / "share" / "jupyter" / "kernels" / "rust" / "kernel.json").is_file()
         assert "the :dep cells took" in text, "the kernel compiled dstream for this user before the lab opened"
         assert f"tail -f {log}" in text, "the terminal names the background preparation's log"
-        # The background preparation runs as the user, and finishes (Tansu is installed: only
-        # the kafka feature's warm-up is left).
-        deadline = time.time() + 600
+        # The background preparation runs as the user, and finishes (Tansu is installed: the
+        # warm-ups are left, and PySpark the first time: 520 MB, then the Spark Connect client's
+        # 160 crates at low priority).
+        deadline = time.time() + 1800
         while "background preparation done" not in (log.read_text() if log.exists() else ""):
             assert time.time() < deadline, log.read_text() if log.exists() else "no background log"
             time.sleep(2)
@@ -89,6 +91,10 @@ def test_a_normal_user_opens_the_lab_and_the_background_preparation_runs_as_them
         assert list((lab_home / "evcxr").glob("kafka-warm.*")), "the warm-up is recorded, so the next run skips it"
         ready = as_user(str(ROOT / "scripts" / "kafka"), "ready")
         assert ready.returncode == 0 and "est installé" in ready.stdout, ready.stdout + ready.stderr
+        assert list((lab_home / "evcxr").glob("spark-warm.*")), "notebook 03's warm-up is recorded"
+        assert (lab_home / "spark-venv" / "bin" / "python").is_file(), "PySpark is the user's"
+        ready = as_user(str(ROOT / "scripts" / "spark"), "ready")
+        assert ready.returncode == 0 and "sont prêts" in ready.stdout, ready.stdout + ready.stderr
     finally:
         os.killpg(lab.pid, signal.SIGTERM)
         lab.wait(timeout=60)

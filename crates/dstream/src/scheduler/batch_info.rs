@@ -30,6 +30,38 @@ pub struct BatchInfo {
 }
 
 impl BatchInfo {
+    /// A batch processed elsewhere, described by its times: how another engine's micro-batches
+    /// (Spark's triggers, say) are drawn with the same [`BatchTimeline`](crate::ui::BatchTimeline).
+    /// `submitted_at` is when the batch was due (its boundary), `started`/`ended` when its
+    /// processing ran.
+    ///
+    /// ```
+    /// use dstream::{BatchInfo, Time};
+    /// use std::time::{Duration, UNIX_EPOCH};
+    ///
+    /// let due = UNIX_EPOCH + Duration::from_secs(5);
+    /// let info = BatchInfo::new(Time::from_millis(5000), 42, due, due, due + Duration::from_millis(600));
+    /// assert_eq!(info.num_records(), 42);
+    /// assert_eq!(info.processing_delay(), Duration::from_millis(600));
+    /// assert_eq!(info.scheduling_delay(), Duration::ZERO);
+    /// ```
+    pub fn new(
+        batch_time: Time,
+        num_records: u64,
+        submitted_at: SystemTime,
+        started: SystemTime,
+        ended: SystemTime,
+    ) -> Self {
+        BatchInfo {
+            batch_time,
+            num_records,
+            input_descriptions: Vec::new(),
+            submitted_at,
+            processing_started_at: started,
+            processing_ended_at: ended,
+        }
+    }
+
     /// The batch's time.
     ///
     /// ```
