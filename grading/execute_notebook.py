@@ -19,7 +19,6 @@ import resource
 import sys
 
 
-
 def nbgrader_execute():
     """nbgrader's own Execute preprocessor module (nbgrader/preprocessors/execute.py). In the
     sandbox it is loaded without running the `nbgrader` package's `__init__`, which imports all of

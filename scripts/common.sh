@@ -57,8 +57,9 @@ ensure_evcxr() {
 }
 
 # What only later sections need (the kafka feature in evcxr's cache and Tansu for the Kafka
-# exercise, PySpark and the Spark Connect client for notebook 03) is prepared after the lab is open, by scripts/lib/prepare_later, in the background: one
-# at a time (BACKGROUND_LOCK is held while it runs), at low priority, logged to BACKGROUND_LOG.
+# exercise, PySpark and the Spark Connect client for notebook 03) is prepared after the lab is
+# open, by scripts/lib/prepare_later, in the background: one at a time (BACKGROUND_LOCK is held
+# while it runs), at low priority, logged to BACKGROUND_LOG.
 BACKGROUND_LOG="$LAB_HOME/logs/background.log"
 BACKGROUND_LOCK="$LAB_HOME/background.lock"
 export BACKGROUND_LOG BACKGROUND_LOCK
