@@ -70,9 +70,11 @@ background_running() {
   ! flock -n "$BACKGROUND_LOCK" true 2>/dev/null
 }
 
-# How many crates the background preparation's log says it compiled so far.
+# How many crates the background preparation's log says its current run compiled so far (the
+# log keeps earlier runs: counting starts again at each run's first line).
 background_compiled() {
-  grep -c '^ *Compiling ' "$BACKGROUND_LOG" 2>/dev/null || true
+  [ -f "$BACKGROUND_LOG" ] || { echo 0; return; }
+  awk '/background preparation started/ { n = 0 } /^ *Compiling / { n++ } END { print n + 0 }' "$BACKGROUND_LOG"
 }
 
 # When the background preparation started, as HH:MM.
