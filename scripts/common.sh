@@ -105,34 +105,38 @@ start_background() {
   echo "    Its progress: tail -f $BACKGROUND_LOG"
 }
 
-# The file that says the kafka feature's dependencies, as this clone pins them, are in evcxr's
-# cache (the crate itself recompiles in seconds when it changes; its dependencies take the time).
-kafka_warm_marker() {
-  local sum
-  sum="$( (cat "$ROOT/crates/dstream/Cargo.toml" "$ROOT/Cargo.lock" 2>/dev/null || true) | sha256sum | cut -c1-16)"
-  echo "$LAB_HOME/evcxr/kafka-warm.$sum"
+# The file that says a warm-up (a mode of warm_dep.py: kafka, spark) put the dependencies this
+# clone pins, as FILES say, in evcxr's cache (the crates themselves recompile in seconds when they
+# change; their dependencies take the time).
+warm_marker() {
+  local mode="$1" sum
+  shift
+  sum="$( (cat "$@" 2>/dev/null || true) | sha256sum | cut -c1-16)"
+  echo "$LAB_HOME/evcxr/$mode-warm.$sum"
 }
+# The kafka feature of dstream (the Kafka section), and notebook 03's `:dep spark-lab` (the Spark
+# Connect client, about 160 crates).
+kafka_warm_marker() { warm_marker kafka "$ROOT/crates/dstream/Cargo.toml" "$ROOT/Cargo.lock"; }
+spark_warm_marker() { warm_marker spark "$ROOT/crates/spark-lab/Cargo.toml" "$ROOT/crates/dstream/Cargo.toml" "$ROOT/Cargo.lock"; }
 
-# The same for notebook 03's `:dep spark-lab` (the Spark Connect client, about 160 crates).
-spark_warm_marker() {
-  local sum
-  sum="$( (cat "$ROOT/crates/spark-lab/Cargo.toml" "$ROOT/crates/dstream/Cargo.toml" "$ROOT/Cargo.lock" 2>/dev/null || true) | sha256sum | cut -c1-16)"
-  echo "$LAB_HOME/evcxr/spark-warm.$sum"
+# Runs warm_dep.py in MODE on the notebooks of NOTEBOOK_DIR, then records it (see warm_marker).
+warm_recorded() {
+  local mode="$1" notebooks="$2"
+  "$VENV/bin/python" "$ROOT/scripts/lib/warm_dep.py" "$notebooks" "$mode" || return 1
+  rm -f "$LAB_HOME/evcxr/$mode"-warm.*
+  touch "$("${mode}_warm_marker")"
 }
 
 # What notebook 03 needs: PySpark (the server), protoc, and the Spark Connect client (crates/
 # spark-lab) in evcxr's compilation cache, so that the notebook's `:dep` takes seconds.
 # (Explicit returns: the background preparation calls it as an `if` condition, where errexit is off.)
 prepare_spark() {
-  local notebooks="$1" marker
+  local notebooks="$1"
   ensure_pyspark || return 1
-  marker="$(spark_warm_marker)"
-  [ -f "$marker" ] && return
+  [ -f "$(spark_warm_marker)" ] && return
   ensure_protoc || return 1
   say "Warming the compilation cache for notebook 03 (:dep spark-lab, the Spark Connect client: 5 to 10 minutes)"
-  "$VENV/bin/python" "$ROOT/scripts/lib/warm_dep.py" "$notebooks" spark || return 1
-  rm -f "$LAB_HOME"/evcxr/spark-warm.*
-  touch "$marker"
+  warm_recorded spark "$notebooks"
 }
 
 # protoc, which the Spark Connect client's build needs (it compiles Spark's protocol files):

@@ -3,6 +3,7 @@ repository), and a helper that executes a notebook on the real evcxr kernel with
 client, nbclient."""
 import os
 import shutil
+import socket
 import time
 from pathlib import Path
 
@@ -23,6 +24,13 @@ def make_tree(base: Path) -> Path:
     (base / "crates").symlink_to(ROOT / "crates")
     (base / "scripts").symlink_to(ROOT / "scripts")
     return target
+
+
+def free_port():
+    """A TCP port free on 127.0.0.1 now, for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -5,22 +5,15 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, make_tree
+from conftest import free_port, make_tree, ROOT
 
 BROWSER = ROOT / "tests" / "browser"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager

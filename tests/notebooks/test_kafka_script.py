@@ -3,17 +3,10 @@ a topic (idempotently), produce random lines with their partitions and offsets, 
 reset. On its own port and data folder, so that it never touches the lab's broker."""
 import os
 import re
-import socket
 import subprocess
 import time
 
-from conftest import ROOT
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from conftest import free_port, ROOT
 
 
 def test_the_kafka_script_runs_a_broker_creates_topics_and_produces_lines(tmp_path):

@@ -9,7 +9,6 @@ the machine's, installed by scripts/test as root)."""
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -18,18 +17,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, make_tree
+from conftest import free_port, make_tree, ROOT
 
 USER = "tp-etudiant"
 AS_USER = ROOT / "tests" / "notebooks" / "as_normal_user.sh"
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="creates a normal user (run as root)")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def as_user(*args, timeout=1800, **kwargs):

@@ -5,20 +5,13 @@ progress timeline are rich outputs; a server that is not running is told in Fren
 to run."""
 import os
 import re
-import socket
 import subprocess
 
 import nbformat
 import pytest
-from conftest import ROOT, execute, outputs, problems, stdout
+from conftest import execute, free_port, outputs, problems, ROOT, stdout
 
 NOTEBOOK = "03-structured-streaming-spark.ipynb"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

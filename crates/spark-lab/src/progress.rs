@@ -159,25 +159,11 @@ pub fn timeline(
     Ok(BatchTimeline::new(trigger, batches))
 }
 
-/// `2026-12-01T20:10:05.123Z` (Spark's progress timestamps, UTC) as a time.
+/// `2026-12-01T20:10:05.123Z` (Spark's progress timestamps, RFC 3339, UTC) as a time.
 fn parse_timestamp(text: &str) -> Option<SystemTime> {
-    let text = text.strip_suffix('Z')?;
-    let (date, time) = text.split_once('T')?;
-    let mut date = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
-    let (year, month, day) = (date.next()??, date.next()??, date.next()??);
-    let (clock, fraction) = time.split_once('.').unwrap_or((time, "0"));
-    let mut clock = clock.splitn(3, ':').map(|p| p.parse::<u64>().ok());
-    let (hour, minute, second) = (clock.next()??, clock.next()??, clock.next()??);
-    let millis: u64 = format!("{fraction:0<3}")[..3].parse().ok()?;
-    // Days from 1970-01-01 to the date (Howard Hinnant's days_from_civil).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = u64::try_from(era * 146_097 + doe - 719_468).ok()?;
-    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second;
-    Some(UNIX_EPOCH + Duration::from_secs(seconds) + Duration::from_millis(millis))
+    let time = chrono::DateTime::parse_from_rfc3339(text).ok()?;
+    let millis = u64::try_from(time.timestamp_millis()).ok()?;
+    Some(UNIX_EPOCH + Duration::from_millis(millis))
 }
 
 #[cfg(test)]
