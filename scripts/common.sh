@@ -178,7 +178,7 @@ install_tansu() {
 # PySpark, pinned, in a virtual environment of its own (its 520 MB stay out of the lab's): the
 # Spark Connect server of scripts/spark, and PySpark's word count in scripts/bench.
 PYSPARK_VERSION=4.3.0
-SPARK_VENV="$LAB_HOME/spark-venv"
+SPARK_VENV="${TP_SPARK_VENV:-$LAB_HOME/spark-venv}"
 ensure_pyspark() {
   if "$SPARK_VENV/bin/python" -c "import sys, pyspark; sys.exit(pyspark.__version__ != '$PYSPARK_VERSION')" 2>/dev/null; then
     return

@@ -38,15 +38,16 @@ def tree(tmp_path_factory):
     return make_tree(tmp_path_factory.mktemp("lab"))
 
 
-def execute(path: Path, env=None):
-    """Executes the notebook at `path` (in its folder) and returns it with its outputs."""
+def execute(path: Path, env=None, timeout=900):
+    """Executes the notebook at `path` (in its folder) and returns it with its outputs; a cell
+    that runs longer than `timeout` seconds is an error."""
     nb = nbformat.read(path, as_version=4)
     saved = dict(os.environ)
     os.environ.update(env or {})
     try:
         start = time.time()
         client = NotebookClient(
-            nb, timeout=900, kernel_name="rust", allow_errors=True, resources={"metadata": {"path": str(path.parent)}}
+            nb, timeout=timeout, kernel_name="rust", allow_errors=True, resources={"metadata": {"path": str(path.parent)}}
         )
         client.execute()
         nb.metadata["test_seconds"] = round(time.time() - start, 1)

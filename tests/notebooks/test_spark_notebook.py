@@ -1,8 +1,11 @@
 """Notebook 03 on the real kernel against a real Spark Connect server (scripts/spark, on ports and
 a work folder of its own, stopped at the end even when a check fails): the lab's word count as a
 Structured Streaming query counts what the line server sent, as dstream does; the tables and the
-progress timeline are rich outputs; a server that is not running is told in French, with what
-to run."""
+progress timeline are rich outputs; event-time windows close with the watermark and leave late
+events out; a query restarted on its checkpoint resumes where it stopped; the same word count
+runs on a standalone cluster, on the Worker's executor; the graded exercise passes in the
+teacher version and in other right styles, and fails in the student version and in wrong ones; a
+server that is not running, or stops while a query runs, is told in French, with what to run."""
 import os
 import re
 import subprocess
@@ -52,7 +55,7 @@ def test_spark_counts_what_the_line_server_sent_as_dstream_does(spark_nb):
 
 
 def test_every_line_sent_is_read_once_by_the_triggers(spark_nb):
-    printed = stdout(cell_with(spark_nb, "progress_of(&requete)"))
+    printed = stdout(cell_with(spark_nb, "requete.recent_progress()"))
     rows = [int(n) for n in re.findall(r"batch +\d+ : +(\d+) lignes lues", printed)]
     assert len(rows) >= 4, printed  # 20 s of stream, a trigger every 5 s
     assert sum(rows) == 100, printed  # the server's limit
@@ -69,6 +72,163 @@ def test_tables_and_timeline_are_html(spark_nb):
 
 def test_query_is_stopped_at_the_end(spark_nb):
     assert "Requête active : non." in stdout(cell_with(spark_nb, "requete.stop()"))
+
+
+def test_event_time_windows_are_written_once_the_watermark_closes_them(spark_nb):
+    cell = cell_with(spark_nb, 'for fichier in ["1-evenements.csv"')
+    printed = stdout(cell)
+    # File 1 ends at 10:00:15: no window is closed. File 2 ends at 10:00:28: 10:00:00-10:00:10 is.
+    assert "1-evenements.csv traité : watermark 2026-12-01 10:00:05 UTC, 0 ligne(s)" in printed, printed
+    assert "2-evenements.csv traité : watermark 2026-12-01 10:00:18 UTC, 2 ligne(s)" in printed, printed
+    html = [o["data"]["text/html"] for o in outputs(cell) if "text/html" in o.get("data", {})]
+    assert len(html) == 1 and html[0].count("<table>") == 2, html
+    # The late kafka of 10:00:09 came with file 2, while its window was still open: counted.
+    second = html[0].split("<table>")[2]
+    assert re.search(r"<td>10:00:00</td><td>10:00:10</td><td>kafka</td><td[^>]*>2</td>", second), second
+
+
+def test_a_query_restarted_on_its_checkpoint_resumes_where_it_stopped(spark_nb):
+    cell = cell_with(spark_nb, "let depuis_la_relance")
+    assert not problems(cell), problems(cell)  # the cell's own assertions: state kept, nothing read twice
+    printed = stdout(cell)
+    assert "Depuis la relance : 4 événements lus (ceux du fichier 3), dont 1 ignoré(s)" in printed, printed
+    table = next(o["data"]["text/html"] for o in outputs(cell) if "text/html" in o.get("data", {}))
+    # Every window but the last (10:00:40-10:00:50, still open), each word once.
+    assert table.count("<tr>") == 1 + 7, table
+    assert "10:00:40" not in table
+
+
+def test_the_graded_exercise_passes_in_the_teacher_version(spark_nb):
+    cell = next(c for c in spark_nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "spark-tests")
+    assert not problems(cell), problems(cell)
+    assert "Tests de l'exercice réussis." in stdout(cell)
+
+
+def test_the_same_word_count_runs_on_the_workers_executor_of_a_cluster(spark_nb):
+    local = cell_with(spark_nb, "// En mode local")
+    html = outputs(local)[0]["data"]["text/html"]
+    assert "<td>driver</td>" in html and html.count("<tr>") == 2, html  # the driver alone
+    assert "spark://127.0.0.1:" in stdout(cell_with(spark_nb, 'spark_script(&["start", "--cluster"])'))
+    cluster = cell_with(spark_nb, "let sur_le_cluster")
+    assert not problems(cluster), problems(cluster)  # same counts as dstream, tasks on an executor
+    assert "Mêmes comptes que dstream" in stdout(cluster)
+    html = next(o["data"]["text/html"] for o in outputs(cluster) if "text/html" in o.get("data", {}))
+    assert "<td>0</td>" in html, html  # the Worker's executor
+
+
+def test_everything_is_stopped_at_the_end(spark_nb, spark_env):
+    assert "Spark stopped" in stdout(spark_nb.cells[-1])
+    status = subprocess.run([str(ROOT / "scripts" / "spark"), "status"], env={**os.environ, **spark_env}, capture_output=True, text=True)
+    assert status.returncode == 1 and "does not run" in status.stdout, status.stdout
+
+
+def first_cells(tree, upto):
+    """Notebook 03's cells up to the first that contains `upto` (the :dep, the server's start, the
+    connection...)."""
+    nb = nbformat.read(tree / NOTEBOOK, as_version=4)
+    end = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and upto in c.source)
+    nb.cells = nb.cells[: end + 1]
+    return nb
+
+
+ANSWERS = {
+    # The student version: nbgrader's stub.
+    "stub": ("// VOTRE CODE ICI\ntodo!()", False),
+    # Right, in SQL expressions, with a regular expression to split.
+    "sql": ("""lignes
+        .select_expr(vec!["explode(split(value, ' +')) as mot"])
+        .where_(spark_lab::functions::expr("mot <> '' and lower(mot) not in ('the', 'a', 'an', 'and', 'or', 'is', 'are')"))
+        .group_by([col("mot")])
+        .count()
+        .with_column_renamed("count(1)", "nombre")""", True),
+    # Right: one filter, the empty word as one more value to leave out.
+    "one-filter": ("""let exclus = ["", "the", "a", "an", "and", "or", "is", "are"];
+    let mots = lignes.select([explode(split(col("value"), lit_string(" "))).alias("mot")]);
+    mots.filter(lower(col("mot")).isin(exclus.iter().map(|m| lit_string(m))).not())
+        .group_by([col("mot")]).count().with_column_renamed("count(1)", "nombre")""", True),
+    # Wrong: PySpark's isin(["the", ...]) names columns here (Spark says so, with our hint).
+    "pyspark-isin": ("""lignes
+        .select([explode(split(col("value"), lit_string(" "))).alias("mot")])
+        .filter(col("mot").ne(lit_string("")))
+        .filter(!lower(col("mot")).isin(["the", "a", "an", "and", "or", "is", "are"]))
+        .group_by([col("mot")]).count().with_column_renamed("count(1)", "nombre")""", False),
+    # Wrong: stop words compared without lowering the case (THE, IS are kept).
+    "case": ("""let mots_vides = ["the", "a", "an", "and", "or", "is", "are"].map(lit_string);
+    lignes.select([explode(split(col("value"), lit_string(" "))).alias("mot")])
+        .filter(col("mot").ne(lit_string("")))
+        .filter(!col("mot").isin(mots_vides))
+        .group_by([col("mot")]).count().with_column_renamed("count(1)", "nombre")""", False),
+    # Wrong: empty words (two spaces in a row) are counted (only the hidden test has them).
+    "empty-words": ("""let mots_vides = ["the", "a", "an", "and", "or", "is", "are"].map(lit_string);
+    lignes.select([explode(split(col("value"), lit_string(" "))).alias("mot")])
+        .filter(!lower(col("mot")).isin(mots_vides))
+        .group_by([col("mot")]).count().with_column_renamed("count(1)", "nombre")""", False),
+    # Wrong: PySpark's column name, count (the Rust client's is count(1)).
+    "count-name": ("""let mots_vides = ["the", "a", "an", "and", "or", "is", "are"].map(lit_string);
+    lignes.select([explode(split(col("value"), lit_string(" "))).alias("mot")])
+        .filter(col("mot").ne(lit_string("")))
+        .filter(!lower(col("mot")).isin(mots_vides))
+        .group_by([col("mot")]).count().with_column_renamed("count", "nombre")""", False),
+}
+
+
+def test_the_exercise_tests_judge_what_the_answer_computes_not_how_it_is_written(tree, spark_env):
+    """Each answer, then the (teacher's) test cell, in one kernel: right answers in other styles
+    pass, the student version and wrong answers fail, each with what went wrong."""
+    source = nbformat.read(tree / NOTEBOOK, as_version=4)
+    answer = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "spark-reponse")
+    tests = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "spark-tests")
+    nb = first_cells(tree, "connect()?")
+    head = answer.source.split("// BEGIN SOLUTION")[0]
+    for name, (body, _) in ANSWERS.items():
+        nb.cells.append(nbformat.v4.new_code_cell(f"{head}{body}\n}}", metadata={"tp_answer": name}))
+        nb.cells.append(nbformat.v4.new_code_cell(tests.source, metadata={"tp_test": name}))
+    path = tree / "reponses-spark.ipynb"
+    nbformat.write(nb, path)
+    ran = execute(path, env=spark_env)
+    subprocess.run([str(ROOT / "scripts" / "spark"), "stop"], env={**os.environ, **spark_env}, capture_output=True, timeout=300)
+    # A panic's message reaches stderr, sometimes during the next cell (evcxr): what a test says
+    # is what its cell and the next answer's cell show.
+    results, text = {}, {}
+    for cell in ran.cells:
+        errors = [o for o in outputs(cell) if o.get("output_type") == "error"]
+        name = cell.metadata.get("tp_answer")
+        if name:
+            assert not errors, (name, errors)  # every answer compiles
+        name = cell.metadata.get("tp_test") or name
+        results.setdefault(name, False)
+        if cell.metadata.get("tp_test"):
+            results[name] = "réussis" in stdout(cell) and not errors
+        text[name] = text.get(name, "") + " ".join(problems(cell))
+    results.pop(None, None)
+    assert results == {n: right for n, (_, right) in ANSWERS.items()}, (results, text)
+    told = {name: text[name] + text.get(after, "") for name, after in zip(ANSWERS, [*list(ANSWERS)[1:], None])}
+    assert "lit_string(\"the\")" in told["pyspark-isin"], told["pyspark-isin"]
+    assert "renommez-la" in told["count-name"], told["count-name"]
+
+
+def test_a_server_that_stops_while_a_query_runs_ends_the_call_with_the_reason(tree, spark_env):
+    nb = first_cells(tree, "let mots = lignes.select")
+    # The server stops 5 s into a wait without end; then the next call, between cells.
+    nb.cells.append(nbformat.v4.new_code_cell(
+        'std::thread::spawn(|| { std::thread::sleep(secs(5).into()); spark_script(&["stop"]).unwrap(); });\n'
+        "requete.await_termination(None)?;"
+    ))
+    nb.cells.append(nbformat.v4.new_code_cell("requete.is_active()?"))
+    # evcxr may deliver a cell's last error output during the next cell.
+    nb.cells.append(nbformat.v4.new_code_cell('println!("fin");'))
+    path = tree / "serveur-arrete.ipynb"
+    nbformat.write(nb, path)
+    try:
+        # A call that waited on the client's retries would take ten minutes: the cells get 3.
+        ran = execute(path, env=spark_env, timeout=180)
+    finally:
+        subprocess.run([str(ROOT / "scripts" / "spark"), "stop"], env={**os.environ, **spark_env}, capture_output=True, timeout=300)
+    during = " ".join(problems(ran.cells[-3]) + problems(ran.cells[-2]))
+    assert "s'est arrêté pendant l'appel awaitTermination de la requête « comptes »" in during, during
+    assert "scripts/spark start" in during, during
+    after = " ".join(problems(ran.cells[-2]) + problems(ran.cells[-1]))
+    assert "ne répond pas" in after and "l'appel isActive de la requête « comptes » est impossible" in after, after
 
 
 def test_a_server_that_is_not_running_is_told_in_french_with_what_to_run(tree, tmp_path):

@@ -1,10 +1,10 @@
 //! `Progress`: a streaming query's progress reports (Spark's `StreamingQueryProgress`), typed.
 
-use crate::LabError;
+use crate::{LabError, Query};
+use chrono::{DateTime, Utc};
 use dstream::ui::BatchTimeline;
 use dstream::{BatchInfo, Time};
 use serde_json::Value as Json;
-use spark_connect::StreamingQuery;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// One trigger of a streaming query, as Spark reports it (`query.lastProgress` in PySpark):
@@ -36,6 +36,8 @@ pub struct Progress {
     processed_rows_per_second: f64,
     trigger_execution: Duration,
     add_batch: Duration,
+    watermark: Option<DateTime<Utc>>,
+    dropped_by_watermark: u64,
     json: String,
 }
 
@@ -71,6 +73,16 @@ impl Progress {
             processed_rows_per_second: number("processedRowsPerSecond"),
             trigger_execution: duration("triggerExecution"),
             add_batch: duration("addBatch"),
+            watermark: report
+                .get("eventTime")
+                .and_then(|e| e.get("watermark"))
+                .and_then(Json::as_str)
+                .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
+                .map(|time| time.with_timezone(&Utc))
+                .filter(|time| time.timestamp_millis() > 0),
+            dropped_by_watermark: report.get("stateOperators").and_then(Json::as_array).map_or(0, |ops| {
+                ops.iter().filter_map(|op| op.get("numRowsDroppedByWatermark")?.as_u64()).sum()
+            }),
             json: json.to_string(),
         })
     }
@@ -111,6 +123,20 @@ impl Progress {
         self.add_batch
     }
 
+    /// The query's watermark during this trigger (`eventTime.watermark`), when it has one: the
+    /// event time before which Spark takes no more rows, and closes the windows that end there.
+    /// `None` before the first rows (Spark reports 1970-01-01 then), or for a query without
+    /// `with_watermark`. It shows as `2026-12-01 10:00:08 UTC`.
+    pub fn watermark(&self) -> Option<DateTime<Utc>> {
+        self.watermark
+    }
+
+    /// Rows this trigger left out because their event time was behind the watermark (the
+    /// state operators' `numRowsDroppedByWatermark`).
+    pub fn rows_dropped_by_watermark(&self) -> u64 {
+        self.dropped_by_watermark
+    }
+
     /// Spark's report, whole (sources, sink, state operators...).
     pub fn json(&self) -> &str {
         &self.json
@@ -130,32 +156,16 @@ impl Progress {
     }
 }
 
-/// The progress reports Spark keeps for `query` (its last 100 triggers), oldest first.
-///
-/// ```no_run
-/// # fn f(query: &spark_lab::spark_connect::StreamingQuery) -> Result<(), spark_lab::LabError> {
-/// for p in spark_lab::progress_of(query)? {
-///     println!("batch {}: {} rows in {:?}", p.batch_id(), p.num_input_rows(), p.trigger_execution());
-/// }
-/// # Ok(()) }
-/// ```
-pub fn progress_of(query: &StreamingQuery) -> Result<Vec<Progress>, LabError> {
-    query.recent_progress()?.iter().map(|json| Progress::parse(json)).collect()
-}
-
 /// The triggers of `query` drawn as notebook 01's batch timeline: rows per trigger, and each
 /// trigger's duration against `trigger`, the query's processing-time interval.
 ///
 /// ```no_run
-/// # fn f(query: &spark_lab::spark_connect::StreamingQuery) -> Result<(), spark_lab::LabError> {
+/// # fn f(query: &spark_lab::Query) -> Result<(), spark_lab::LabError> {
 /// let chart = spark_lab::timeline(query, dstream::secs(5))?; // end a cell with it to see it
 /// # Ok(()) }
 /// ```
-pub fn timeline(
-    query: &StreamingQuery,
-    trigger: impl Into<dstream::Duration>,
-) -> Result<BatchTimeline, LabError> {
-    let batches = progress_of(query)?.iter().map(Progress::batch_info).collect();
+pub fn timeline(query: &Query, trigger: impl Into<dstream::Duration>) -> Result<BatchTimeline, LabError> {
+    let batches = query.recent_progress()?.iter().map(Progress::batch_info).collect();
     Ok(BatchTimeline::new(trigger, batches))
 }
 
@@ -195,6 +205,23 @@ mod tests {
         assert_eq!((summed.num_input_rows(), summed.input_rows_per_second()), (7, 3.5));
         let top = Progress::parse(&json(r#", "numInputRows": 9, "inputRowsPerSecond": 4.0"#)).unwrap();
         assert_eq!((top.num_input_rows(), top.input_rows_per_second()), (9, 4.0));
+    }
+
+    #[test]
+    fn the_watermark_and_the_rows_it_left_out_are_read() {
+        let json = r#"{"batchId": 2, "timestamp": "2026-12-01T20:10:05.000Z",
+            "eventTime": {"max": "2026-12-01T10:00:34.000Z", "watermark": "2026-12-01T10:00:24.000Z"},
+            "stateOperators": [{"numRowsTotal": 5, "numRowsDroppedByWatermark": 1}]}"#;
+        let p = Progress::parse(json).unwrap();
+        assert_eq!(p.watermark().unwrap().to_string(), "2026-12-01 10:00:24 UTC");
+        assert_eq!(p.rows_dropped_by_watermark(), 1);
+        let none = Progress::parse(r#"{"batchId": 0, "timestamp": "2026-12-01T20:10:05.000Z"}"#).unwrap();
+        assert_eq!((none.watermark(), none.rows_dropped_by_watermark()), (None, 0));
+        let first = Progress::parse(
+            r#"{"batchId": 0, "timestamp": "2026-12-01T20:10:05.000Z", "eventTime": {"watermark": "1970-01-01T00:00:00.000Z"}}"#,
+        )
+        .unwrap();
+        assert_eq!(first.watermark(), None);
     }
 
     #[test]

@@ -19,14 +19,19 @@ fn script() -> PathBuf {
 /// # Ok::<(), spark_lab::LabError>(())
 /// ```
 pub fn spark_script(arguments: &[&str]) -> Result<(), LabError> {
+    print!("{}", spark_script_output(arguments)?);
+    Ok(())
+}
+
+/// What `scripts/spark` with `arguments` prints, or an error with its error output if it fails.
+pub(crate) fn spark_script_output(arguments: &[&str]) -> Result<String, LabError> {
     let path = script();
     let out = Command::new(&path)
         .args(arguments)
         .output()
         .map_err(|e| LabError::new(format!("impossible de lancer {} : {e}", path.display())))?;
-    print!("{}", String::from_utf8_lossy(&out.stdout));
     if out.status.success() {
-        Ok(())
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
         Err(LabError::new(format!(
             "scripts/spark {} a échoué : {}",

@@ -62,7 +62,7 @@ pub fn connect_to(url: &str) -> Result<SparkSession, LabError> {
 }
 
 /// Whether something accepts TCP connections at `url`'s host and port (`sc://host:port/...`).
-fn probe(url: &str) -> Result<(), String> {
+pub(crate) fn probe(url: &str) -> Result<(), String> {
     let rest = url.strip_prefix("sc://").ok_or_else(|| "l'adresse doit commencer par sc://".to_string())?;
     let authority = rest.split(['/', ';']).next().unwrap_or(rest);
     let authority =

@@ -1,6 +1,7 @@
 //! `Table`: a DataFrame's rows, to read and to show in a notebook.
 
 use crate::LabError;
+use crate::guard::guarded;
 use spark_connect::DataFrame;
 use spark_connect::row::{Row, Value};
 use std::collections::BTreeMap;
@@ -46,10 +47,20 @@ impl Table {
     /// assert_eq!(table.columns(), ["un"]);
     /// # Ok::<(), spark_lab::LabError>(())
     /// ```
+    ///
+    /// If the lab's server stops meanwhile, this fails at once with an error that says so (see
+    /// [`Query`](crate::Query)).
+    #[allow(
+        clippy::result_large_err,
+        reason = "the closure returns the client's own error, as the client does"
+    )]
     pub fn of(df: &DataFrame) -> Result<Table, LabError> {
-        let columns = df.columns()?;
-        let rows = df.collect()?.into_iter().map(Row::into_values).collect();
-        Ok(Table { columns, rows })
+        let df = df.clone();
+        guarded("la lecture d'une table", move || {
+            let columns = df.columns()?;
+            let rows = df.collect()?.into_iter().map(Row::into_values).collect();
+            Ok(Table { columns, rows })
+        })
     }
 
     /// The column names.
@@ -147,8 +158,15 @@ impl Table {
 
     fn index(&self, name: &str) -> Result<usize, LabError> {
         self.columns.iter().position(|c| c == name).ok_or_else(|| {
+            // PySpark names count()'s column `count`, the Rust client `count(1)`.
+            let hint = if self.columns.iter().any(|c| c == "count(1)") {
+                " (le client Rust nomme « count(1) » la colonne de count() : renommez-la avec \
+                 with_column_renamed(\"count(1)\", …))"
+            } else {
+                ""
+            };
             LabError::new(format!(
-                "pas de colonne « {name} » : les colonnes sont {}",
+                "pas de colonne « {name} » (colonnes disponibles : {}){hint}",
                 self.columns.join(", ")
             ))
         })
