@@ -29,7 +29,9 @@ HARMLESS_COMMANDS = {
 }
 # evcxr's own rule for a command line (evcxr/src/code_block.rs).
 COMMAND = re.compile(r"^ *(:[^ ]*)( +(.*))?$")
-DEP = re.compile(r'^ *:dep +dstream *= *\{ *path *= *"[^"]*"(.*)\} *$', re.M)
+# The teacher's `:dep` lines on the project's crates (crates/<name>): `:dep dstream = { path = ...`,
+# `:dep spark-lab = { path = ...`.
+DEP = re.compile(r'^ *:dep +(dstream|spark-lab) *= *\{ *path *= *"[^"]*"(.*)\} *$', re.M)
 
 # Put at the top of every graded test cell, for graded runs only: panics are errors whatever a
 # student set earlier, and inside the test block `std`, `dstream` and their preludes (`Vec`,
@@ -94,13 +96,14 @@ def neutralise_commands(source):
     return "\n".join(lines)
 
 
-def teacher_dep(source, crate_dir):
-    """The teacher's `:dep dstream = { path = "..." ... }` lines pointed at `crate_dir` (graded
-    copies live in nbgrader's folders, where the notebooks' relative path leads nowhere), each
-    followed by `:preserve_vars_on_panic 0`: a panic is then an `error` output carried by the
-    cell's reply, not stderr text that evcxr may deliver after the reply on a busy machine."""
+def teacher_dep(source, crates_dir):
+    """The teacher's `:dep dstream = { path = "..." ... }` (and `spark-lab`) lines pointed at
+    `crates_dir`/<name> (graded copies live in nbgrader's folders, where the notebooks' relative
+    path leads nowhere), each followed by `:preserve_vars_on_panic 0`: a panic is then an `error`
+    output carried by the cell's reply, not stderr text that evcxr may deliver after the reply on
+    a busy machine."""
     return DEP.sub(
-        lambda m: f':dep dstream = {{ path = "{crate_dir}"{m.group(1).rstrip()} }}\n:preserve_vars_on_panic 0',
+        lambda m: f':dep {m.group(1)} = {{ path = "{crates_dir}/{m.group(1)}"{m.group(2).rstrip()} }}\n:preserve_vars_on_panic 0',
         source,
     )
 
@@ -128,7 +131,7 @@ class PrepareRustKernel(NbGraderPreprocessor):
             resources.setdefault("tp_demos", {})[index] = cell.source
             cell.source = ""
         elif is_teacher_cell(cell):
-            cell.source = teacher_dep(cell.source, f"{ROOT}/crates/dstream")
+            cell.source = teacher_dep(cell.source, f"{ROOT}/crates")
             if is_graded_test(cell):
                 cell.source = armour_test(cell.source)
         else:
@@ -237,8 +240,9 @@ class Memo:
         digest.update(str(cell_timeout).encode())
         for base, names in [
             (Path(data_dir), None),
-            (Path(ROOT) / "crates" / "dstream", None),
+            (Path(ROOT) / "crates", None),
             (Path(ROOT) / "grading", ["sandbox.py", "execute_notebook.py", "rust_grading.py", "evcxr/init.evcxr"]),
+            (Path(ROOT) / "scripts", ["spark", "common.sh"]),
         ]:
             paths = [base / n for n in names] if names else sorted(p for p in base.rglob("*") if p.is_file())
             for path in paths:

@@ -10,8 +10,10 @@ Execute preprocessor) in a sandbox that:
   private `/tmp`, and the notebook's own working folder (a copy of the assignment's data files);
 - does not see the gradebook, the course's other folders, the teacher's notebooks, the other
   students' files, nor the teacher's home;
-- has no network: a loopback of its own, so that the notebooks' own servers still work, but
-  nothing outside (JupyterLab, a broker, any local service) is reachable;
+- has no network: a loopback of its own, so that the notebooks' own servers still work (notebook
+  03's Spark Connect server among them: it runs inside the sandbox, as the submission's user,
+  not as a shared server that could read the teacher's files), but nothing outside
+  (JupyterLab, a broker, any local service) is reachable;
 - has its own process namespace (nothing it starts outlives it, it cannot signal the grader),
   no capabilities, a new session, a memory cap per process and, where the machine allows it, a
   memory and process cap for the whole submission.
@@ -55,7 +57,10 @@ BUILD = f"{HOME}/build"
 ETC = [
     "alternatives", "group", "host.conf", "hosts", "ld.so.cache", "ld.so.conf", "ld.so.conf.d",
     "localtime", "nsswitch.conf", "passwd", "timezone",
-]
+] + sorted(p.name for p in Path("/etc").glob("java-*"))  # Java's configuration (the JDK's conf/ links there)
+# Notebook 03's Spark Connect server, started in the sandbox (see execute_notebook.py): its logs
+# and pid files.
+SPARK_WORK = "/tmp/spark-work"
 
 
 class SandboxError(Exception):
@@ -75,21 +80,27 @@ class Layout:
     def __init__(self, lab_home, venv):
         self.lab_home = Path(lab_home)
         self.venv = Path(venv)
+        # PySpark (Spark itself), where scripts/spark installed it; absent until notebook 03's
+        # set-up ran, and then notebook 03's Spark cells fail in the sandbox as they would outside.
+        self.spark_venv = Path(os.environ.get("TP_SPARK_VENV", self.lab_home / "spark-venv"))
         self.evcxr = _which("evcxr_jupyter")
         sysroot = subprocess.run(["rustc", "--print", "sysroot"], capture_output=True, text=True, check=True)
         self.sysroot = Path(sysroot.stdout.strip()).resolve()
         self.cargo_home = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo")).resolve()
-        self.python_home = self._python_home()
+        self.python_homes = {self._python_home(self.venv)}
+        if (self.spark_venv / "pyvenv.cfg").exists():
+            self.python_homes.add(self._python_home(self.spark_venv))
         self.kernel_spec = self._kernel_spec()
 
-    def _python_home(self):
+    @staticmethod
+    def _python_home(venv):
         """The installation the virtual environment's python links to."""
-        config = (self.venv / "pyvenv.cfg").read_text()
+        config = (venv / "pyvenv.cfg").read_text()
         for line in config.splitlines():
             key, _, value = line.partition("=")
             if key.strip() == "home":
                 return Path(value.strip()).resolve().parent
-        raise SandboxError(f"{self.venv}/pyvenv.cfg names no Python installation")
+        raise SandboxError(f"{venv}/pyvenv.cfg names no Python installation")
 
     def _kernel_spec(self):
         from jupyter_client.kernelspec import KernelSpecManager
@@ -111,10 +122,13 @@ class Layout:
             self.cargo_home / "git",
             self.evcxr,
             self.venv,
-            self.python_home,
+            *sorted(self.python_homes),
             self.lab_home / "evcxr",
             ROOT / "crates",
             ROOT / "Cargo.toml",
+            ROOT / "scripts" / "spark",  # notebook 03's server (with the file it sources)
+            ROOT / "scripts" / "common.sh",
+            self.spark_venv,
         ]:
             if path.exists():
                 pairs.append((str(path), str(path)))
@@ -151,6 +165,13 @@ def bwrap_command(layout, private, command):
         "LANG": "C.UTF-8",
         "NBGRADER_EXECUTION": "autograde",
         "EVCXR_TMPDIR": BUILD,
+        # scripts/spark, in the sandbox: PySpark read-only, logs and pid files in its /tmp. The
+        # runner starts the server while the kernel starts, when the notebook uses it.
+        "TP_SPARK_VENV": str(layout.spark_venv),
+        "TP_SPARK_WORK": SPARK_WORK,
+        "TP_GRADING_SPARK": str(ROOT / "scripts" / "spark"),
+        # No network here: pip (scripts/spark installs PySpark when it is missing) fails at once.
+        "PIP_NO_INDEX": "1",
     }
     if "TZ" in os.environ:
         env["TZ"] = os.environ["TZ"]

@@ -15,8 +15,8 @@ import nbformat
 ROOT = Path(os.environ["TP_LAB_ROOT"])
 COURSE = Path(os.environ["TP_COURSE_DIR"])
 ASSIGNMENT = "tp-streaming"
-NOTEBOOKS = ["01-tp-spark-streaming.ipynb", "02-exercices-complementaires.ipynb"]
-# A whole submission (two notebooks) gets this long before it is stopped and reported.
+NOTEBOOKS = ["01-tp-spark-streaming.ipynb", "02-exercices-complementaires.ipynb", "03-structured-streaming-spark.ipynb"]
+# A whole submission (three notebooks) gets this long before it is stopped and reported.
 SUBMISSION_TIMEOUT = 30 * 60
 # The gradebook, as nbgrader opens it: a writer waits for another (scripts/grade grades several
 # submissions at once).
@@ -31,6 +31,11 @@ WARM_CELLS = [
     f':dep dstream = {{ path = "{ROOT}/crates/dstream" }}',
     f':clear\n:opt 0\n:dep dstream = {{ path = "{ROOT}/crates/dstream", features = ["kafka"] }}',
 ]
+# Notebook 03's: the Spark Connect client, whose build needs protoc (5 minutes the first time on
+# a machine, then seconds).
+SPARK_WARM_CELL = (
+    f':clear\n:opt 0\n:dep spark-lab = {{ path = "{ROOT}/crates/spark-lab" }}\n:dep dstream = {{ path = "{ROOT}/crates/dstream" }}'
+)
 
 
 def nbgrader(*args, timeout=None, env=None):
@@ -96,7 +101,18 @@ def prepare_sandbox(unsafe):
         shutil.rmtree(OLD_GRADING_CACHE, ignore_errors=True)
         box = sandbox.Sandbox(os.environ["LAB_HOME"], os.environ["VENV"], GRADING_BUILD)
         start = time.time()
-        box.warm(WARM_CELLS)
+        cells = WARM_CELLS
+        missing = [what for what, there in [("protoc", shutil.which("protoc")), ("PySpark", box.layout.spark_venv.is_dir())] if not there]
+        if not missing:
+            cells = [*WARM_CELLS, SPARK_WARM_CELL]
+        else:
+            print(
+                f"WARNING: {' and '.join(missing)} not installed: notebook 03's Spark cells cannot run, "
+                "and its exercise scores 0. Run scripts/spark install (as root, or after sudo apt-get "
+                "install protobuf-compiler), then grade again.",
+                file=sys.stderr,
+            )
+        box.warm(cells)
     except sandbox.SandboxError as e:
         sys.exit(f"error: {e}")
     print(f"Sandbox ready (bubblewrap; the notebooks' dependencies compiled in {time.time() - start:.0f} s).")

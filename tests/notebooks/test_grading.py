@@ -22,7 +22,17 @@ from test_browser import BROWSER, free_port, start_lab
 
 LAB_HOME = Path(os.environ.get("TP_LAB_HOME", Path.home() / ".local/share/tp-spark-streaming"))
 
-NOTEBOOKS = ["01-tp-spark-streaming.ipynb", "02-exercices-complementaires.ipynb"]
+NOTEBOOKS = ["01-tp-spark-streaming.ipynb", "02-exercices-complementaires.ipynb", "03-structured-streaming-spark.ipynb"]
+# Bob's answer to notebook 03's exercise: right, in SQL expressions rather than the teacher's
+# column functions.
+SPARK_SQL_ANSWER = """fn comptes_sans_mots_vides(lignes: &DataFrame) -> DataFrame {
+    lignes
+        .select_expr(vec!["explode(split(value, ' +')) as mot"])
+        .where_(spark_lab::functions::expr("mot <> '' and lower(mot) not in ('the', 'a', 'an', 'and', 'or', 'is', 'are')"))
+        .group_by([col("mot")])
+        .count()
+        .with_column_renamed("count(1)", "nombre")
+}"""
 
 
 def grade(course, *args, timeout=3600):
@@ -65,7 +75,7 @@ def course(tmp_path_factory):
     text = "".join((released / n).read_text() for n in NOTEBOOKS)
     assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "todo!()" in text
 
-    correct = {**teacher_answers(NOTEBOOKS[0]), **teacher_answers(NOTEBOOKS[1])}
+    correct = {**teacher_answers(NOTEBOOKS[0]), **teacher_answers(NOTEBOOKS[1]), **teacher_answers(NOTEBOOKS[2])}
     right = {k: v for k, v in correct.items() if k.endswith("reponse")}
     wrong_ex = {
         "ex1-reponse": "fn sans_mots_vides(mots: DStream<Text>) -> DStream<Text> {\n    mots\n}",
@@ -119,16 +129,24 @@ def course(tmp_path_factory):
         "victor": (student_copy(course, NOTEBOOKS[0], correct, edit=own_note), student_copy(course, NOTEBOOKS[1], correct)),
         "walter": (student_copy(course, NOTEBOOKS[0], {"q3-reponse": attacks.Q3_WITHOUT_EMPTY_CASE}), student_copy(course, NOTEBOOKS[1], right)),
     }
-    # Realistic answers (tests/notebooks/submissions.py), each beside the teacher's other answers.
+    # Notebook 03 (its exercise runs a query on a Spark Connect server started in the sandbox):
+    # alice's is the teacher's answer, bob's another right one; the others did not send it, and
+    # are graded on the student version (run once for all: see SandboxedExecute).
+    spark_answers = {"alice": correct, "bob": {"spark-reponse": SPARK_SQL_ANSWER}}
+    # Realistic answers (tests/notebooks/submissions.py), each beside the teacher's other answers
+    # (notebook 03 as alice's: the same notebook, run once for all).
     for student, (index, answers, _) in submissions.CASES.items():
         pair = [student_copy(course, NOTEBOOKS[0], correct), student_copy(course, NOTEBOOKS[1], correct)]
         pair[index] = student_copy(course, NOTEBOOKS[index], {**correct, **answers})
         submitted[student] = tuple(pair)
+        spark_answers[student] = correct
     for student, (first, second) in submitted.items():
         (returned / student).mkdir(parents=True)
         nbformat.write(first, returned / student / NOTEBOOKS[0])
         if second is not None:
             nbformat.write(second, returned / student / NOTEBOOKS[1])
+        if student in spark_answers:
+            nbformat.write(student_copy(course, NOTEBOOKS[2], spark_answers[student]), returned / student / NOTEBOOKS[2])
     (returned / "heidi").mkdir()
     (returned / "heidi" / NOTEBOOKS[0]).write_text('{"cells": [ this is not JSON')
 
@@ -212,13 +230,14 @@ def left_behind():
     return [line for line in out.splitlines() if any(f"sleep {mark}" in line for mark in attacks.LEFT_BEHIND)]
 
 
-# The notebooks' points: 14 graded by their tests (Q3 3, exercises 1 to 5: 2, 2, 3, 2, 2), and 8
-# graded by hand (the six sections of notebook 01, 0.5 each, and Q4-Q6, 5 points).
-MAX = 22
+# The notebooks' points: 16 graded by their tests (Q3 3, exercises 1 to 5: 2, 2, 3, 2, 2, notebook
+# 03's exercise 2), and 8 graded by hand (the six sections of notebook 01, 0.5 each, and Q4-Q6,
+# 5 points).
+MAX = 24
 
 EXPECTED = {
-    "alice": 14,  # every automatic test passes (sections and Q4-Q6, 8 points, are graded by hand)
-    "bob": 9,  # Q3 3 + exercises 2, 4 and 5 2 each; exercises 1 and 3 wrong
+    "alice": 16,  # every automatic test passes (sections and Q4-Q6, 8 points, are graded by hand)
+    "bob": 11,  # Q3 3 + exercises 2, 4 and 5 2 each + notebook 03's 2 (in SQL); exercises 1 and 3 wrong
     "carol": 0,  # untouched
     "dave": 11,  # Q3 panics: 0; exercises 11
     "erin": 0,  # Q3 loops forever: interrupted, 0; notebook 2 missing
@@ -252,7 +271,7 @@ def cell_scores(course_dir, student):
         return {g.name: g.auto_score for nb in submission.notebooks for g in nb.grades if g.cell.cell_type == "code" and g.auto_score is not None}
 
 
-FULL = {"q3-tests": 3, "ex1-tests": 2, "ex2-tests": 2, "ex3-tests": 3, "ex4-tests": 2, "ex5-tests": 2}
+FULL = {"q3-tests": 3, "ex1-tests": 2, "ex2-tests": 2, "ex3-tests": 3, "ex4-tests": 2, "ex5-tests": 2, "spark-tests": 2}
 
 
 @pytest.mark.parametrize("student", sorted(submissions.CASES))
@@ -286,7 +305,7 @@ def test_attacks_change_no_grade_read_no_solution_and_write_no_file_of_the_grade
     assert "ALERT" not in autograde.stdout, autograde.stdout[-3000:]
     assert after["fingerprints"], "the grader's files and folders are unchanged"
     assert after["victim"], "victor's returned notebook is unchanged"
-    assert scores["alice"] == (14, MAX) and scores["victor"] == (14, MAX), "the victims keep their scores"
+    assert scores["alice"] == (16, MAX) and scores["victor"] == (14, MAX), "the victims keep their scores"
     text = all_output_text(graded(course_dir, "mallory", NOTEBOOKS[0]))
     assert "illisible" in text and "LU /" not in text, "the gradebook and the teacher's notebooks are not there"
     assert not any(marker in text for marker in [*attacks.SOLUTION_MARKERS, attacks.HIDDEN_TESTS_MARKER])
@@ -346,7 +365,11 @@ def test_floods_are_cut_and_endless_loops_interrupted(course):
 
 def test_demonstrations_keep_their_code_but_are_not_run(course):
     course_dir, _, _, _ = course
-    for name, text in [(NOTEBOOKS[0], "counts.pprint();"), (NOTEBOOKS[1], "comptes_des_messages(messages.clone()).pprint();")]:
+    for name, text in [
+        (NOTEBOOKS[0], "counts.pprint();"),
+        (NOTEBOOKS[1], "comptes_des_messages(messages.clone()).pprint();"),
+        (NOTEBOOKS[2], 'spark_script(&["start", "--cluster"])?;'),
+    ]:
         demo = next(c for c in graded(course_dir, "alice", name).cells if text in c.source)
         assert len(demo.outputs) == 1 and "pas exécutée pendant la correction" in demo.outputs[0].text, demo.outputs
 

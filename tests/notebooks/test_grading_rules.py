@@ -21,12 +21,14 @@ def code_cells(path):
     return [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
 
 
-# The notebooks with graded cells (01 and 02; notebook 03, on real Spark, has no graded exercise yet).
+# The notebooks with graded cells: all three.
 GRADED = [p for p in NOTEBOOKS if any(rust_grading.is_graded_test(c) for c in code_cells(p))]
 
 
-def test_the_lab_and_its_exercises_are_graded():
-    assert [p.name for p in GRADED] == ["01-tp-spark-streaming.ipynb", "02-exercices-complementaires.ipynb"]
+def test_the_lab_its_exercises_and_the_spark_notebook_are_graded():
+    assert [p.name for p in GRADED] == [
+        "01-tp-spark-streaming.ipynb", "02-exercices-complementaires.ipynb", "03-structured-streaming-spark.ipynb",
+    ]
 
 
 def without_comments_and_strings(source):
@@ -82,10 +84,14 @@ def test_students_commands_become_comments_and_harmless_ones_stay():
 
 def test_teacher_dep_lines_point_at_the_crate_and_keep_their_features():
     source = '// commentaire\n:clear\n:dep dstream = { path = "../crates/dstream", features = ["kafka"] }'
-    out = rust_grading.teacher_dep(source, "/lab/crates/dstream")
+    out = rust_grading.teacher_dep(source, "/lab/crates")
     assert ':dep dstream = { path = "/lab/crates/dstream", features = ["kafka"] }\n:preserve_vars_on_panic 0' in out
     plain = rust_grading.teacher_dep(':dep dstream = { path = "../crates/dstream" }', "/x")
-    assert plain == ':dep dstream = { path = "/x" }\n:preserve_vars_on_panic 0'
+    assert plain == ':dep dstream = { path = "/x/dstream" }\n:preserve_vars_on_panic 0'
+    spark = rust_grading.teacher_dep(':dep spark-lab = { path = "../crates/spark-lab" }\n:dep dstream = { path = "../crates/dstream" }', "/x")
+    assert spark.startswith(':dep spark-lab = { path = "/x/spark-lab" }\n:preserve_vars_on_panic 0\n:dep dstream = { path = "/x/dstream" }')
+    other = ':dep serde = { path = "/tmp/serde" }'
+    assert rust_grading.teacher_dep(other, "/x") == other, "only the project's crates are the teacher's"
 
 
 def test_test_cells_get_their_preamble_in_an_enclosing_block():
@@ -161,16 +167,22 @@ def test_demonstrations_are_not_run_but_answers_and_tests_always_are():
 @pytest.mark.parametrize("path", GRADED, ids=lambda p: p.name)
 def test_demonstrations_define_nothing_that_answers_or_tests_use(path):
     """What a demonstration defines (its `let`s, `fn`s) is not there when grading: no answer or
-    test cell, and no cell that is not a demonstration, may name it."""
+    test cell, and no cell that is not a demonstration, may name it (unless a cell that is run
+    when grading defines it too, as notebook 03's connection cell defines `spark`, which its
+    cluster demonstration defines again)."""
     cells = code_cells(path)
+    definition = re.compile(r"^(?:let|fn|const|static|struct) (?:mut )?([A-Za-z_]\w*)", re.M)
     defined = set()
     for cell in cells:
         if rust_grading.is_demo(cell):
-            defined |= set(re.findall(r"^(?:let|fn|const|static|struct) (?:mut )?([A-Za-z_]\w*)", cell.source, re.M))
+            defined |= set(definition.findall(cell.source))
     assert defined, "the notebook has demonstrations"
+    defined -= {name for cell in cells if not rust_grading.is_demo(cell) for name in definition.findall(cell.source)}
     for cell in cells:
         if not rust_grading.is_demo(cell):
-            code = without_comments_and_strings(cell.source)
+            commands = set(rust_grading.leading_commands(cell.source))
+            code = "\n".join(line for i, line in enumerate(cell.source.split("\n")) if i not in commands)
+            code = without_comments_and_strings(code)
             # Its own bindings of the same names (a parameter `mots: DStream<Text>`, a
             # `let texte`, a closure's `|mots|`) are not uses of the demonstration's.
             own = set(re.findall(r"\b([A-Za-z_]\w*)\s*:[^:]", code)) | set(re.findall(r"\blet (?:mut )?([A-Za-z_]\w*)", code))
