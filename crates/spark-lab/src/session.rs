@@ -9,14 +9,21 @@ use std::time::Duration;
 /// otherwise.
 pub const DEFAULT_PORT: u16 = 15002;
 
-/// The lab's server: `sc://127.0.0.1:PORT`, with the port `scripts/spark` uses (`TP_SPARK_PORT`,
-/// or [`DEFAULT_PORT`]).
+/// The lab's server: `TP_SPARK_URL` if set (a server elsewhere, e.g. `sc://spark.example:15002`),
+/// else `sc://127.0.0.1:PORT`, with the port `scripts/spark` uses (`TP_SPARK_PORT`, or
+/// [`DEFAULT_PORT`]). [`connect`] connects to it, and [`Query`](crate::Query) and
+/// [`Table::of`](crate::Table::of) watch it.
 ///
 /// ```
 /// let url = spark_lab::server_url();
-/// assert!(url.starts_with("sc://127.0.0.1:"));
+/// assert!(url.starts_with("sc://"));
 /// ```
 pub fn server_url() -> String {
+    if let Ok(url) = std::env::var("TP_SPARK_URL") {
+        if !url.is_empty() {
+            return url;
+        }
+    }
     let port =
         std::env::var("TP_SPARK_PORT").ok().and_then(|p| p.parse::<u16>().ok()).unwrap_or(DEFAULT_PORT);
     format!("sc://127.0.0.1:{port}")
@@ -36,6 +43,10 @@ pub fn connect() -> Result<SparkSession, LabError> {
 /// A session on the Connect server at `url` (`sc://host:port`), checked: the server is asked its
 /// version, so that a server that is not running fails here, with what to run, and not at the
 /// first query.
+///
+/// [`Query`](crate::Query) and [`Table::of`](crate::Table::of) watch the lab's server,
+/// [`server_url`]: to use them with another server, set `TP_SPARK_URL` to its address and use
+/// [`connect`].
 ///
 /// ```
 /// // Nothing listens on port 9 here: the error says so, and what to run.
