@@ -292,7 +292,8 @@ impl LineServer {
         self.addr
     }
 
-    /// How many lines it has sent.
+    /// How many lines it has sent. A line counts once it is written to the socket: a client may
+    /// read it a moment before.
     ///
     /// ```
     /// use dstream::LineServer;
@@ -301,6 +302,12 @@ impl LineServer {
     /// let mut reader = std::io::BufReader::new(std::net::TcpStream::connect(server.addr())?);
     /// let mut line = String::new();
     /// reader.read_line(&mut line)?;
+    /// for _ in 0..1000 {
+    ///     if server.sent_count() >= 1 {
+    ///         break;
+    ///     }
+    ///     std::thread::sleep(std::time::Duration::from_millis(1));
+    /// }
     /// assert!(server.sent_count() >= 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -308,7 +315,8 @@ impl LineServer {
         self.shared.sent.load(Ordering::Acquire)
     }
 
-    /// The lines it has sent, in order (the first million).
+    /// The lines it has sent, in order (the first million); like [`sent_count`](Self::sent_count),
+    /// a line is there once written to the socket.
     ///
     /// ```
     /// use dstream::LineServer;
@@ -317,6 +325,12 @@ impl LineServer {
     /// let mut reader = std::io::BufReader::new(std::net::TcpStream::connect(server.addr())?);
     /// let mut line = String::new();
     /// reader.read_line(&mut line)?;
+    /// for _ in 0..1000 {
+    ///     if !server.sent_lines().is_empty() {
+    ///         break;
+    ///     }
+    ///     std::thread::sleep(std::time::Duration::from_millis(1));
+    /// }
     /// assert_eq!(server.sent_lines()[0], "spark streaming");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
