@@ -98,8 +98,14 @@ mod tests {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let server = std::thread::spawn(move || {
             let (mut peer, _) = listener.accept().unwrap();
-            let mut request = [0; 1024];
-            let _ = peer.read(&mut request).unwrap();
+            // The whole request first: closing with unread bytes would reset the connection.
+            let mut request = Vec::new();
+            let mut chunk = [0; 1024];
+            while !request.ends_with(b"\r\n\r\n") {
+                let n = peer.read(&mut chunk).unwrap();
+                assert!(n > 0, "the request ends with an empty line");
+                request.extend_from_slice(&chunk[..n]);
+            }
             peer.write_all(b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n").unwrap();
         });
         let error = get_json(&base, "/api/v1/applications").unwrap_err().to_string();
