@@ -97,6 +97,12 @@ def prepare_sandbox(unsafe):
     sys.path.insert(0, str(ROOT / "grading"))
     import sandbox
 
+    # The sandbox builds offline, from the crates in cargo's registry: download those the
+    # notebooks' crates need (seconds when they are there; a teacher's account that never built
+    # them has none).
+    fetch = subprocess.run(["cargo", "fetch", "--manifest-path", str(ROOT / "Cargo.toml")], capture_output=True, text=True)
+    if fetch.returncode != 0:
+        sys.exit(f"error: cargo could not download the crates the notebooks need: {fetch.stderr.strip()[-1500:]}")
     try:
         shutil.rmtree(OLD_GRADING_CACHE, ignore_errors=True)
         box = sandbox.Sandbox(os.environ["LAB_HOME"], os.environ["VENV"], GRADING_BUILD)
