@@ -26,21 +26,79 @@ where
     C: Send,
     P: IntoIterator<Item = (K, V)> + Send,
 {
-    let locals = map_partitions(parts, parallel, |part| {
-        let mut map = Combiners::default();
+    combine_by_key_in(&Tables::default(), parts, parallel, create, merge_value, merge_combiners)
+}
+
+/// [`combine_by_key`] with hash tables taken from `tables` and given back to it, emptied but
+/// still sized, for the next batch.
+pub(crate) fn combine_by_key_in<K, V, C, P>(
+    tables: &Tables<K, C>,
+    parts: Vec<P>,
+    parallel: bool,
+    create: impl Fn(V) -> C + Sync,
+    merge_value: impl Fn(C, V) -> C + Sync,
+    merge_combiners: impl Fn(C, C) -> C,
+) -> Vec<(K, C)>
+where
+    K: Eq + Hash + Send,
+    V: Send,
+    C: Send,
+    P: IntoIterator<Item = (K, V)> + Send,
+{
+    let with_tables: Vec<(P, Table<K, C>)> = parts.into_iter().map(|part| (part, tables.take())).collect();
+    let locals = map_partitions(with_tables, parallel, |(part, table)| {
+        let mut map = Combiners(ManuallyDrop::new(table));
         for (key, value) in part {
             map.fold_in(key, value, &create, &merge_value);
         }
         map.into_inner()
     });
     let mut locals = locals.into_iter();
-    let mut merged = Combiners(ManuallyDrop::new(locals.next().unwrap_or_default()));
-    for local in locals {
-        for (key, combiner) in in_order(local) {
+    let mut merged = Combiners(ManuallyDrop::new(locals.next().unwrap_or_else(|| tables.take())));
+    for mut local in locals {
+        let keys = local.len();
+        for (key, combiner) in in_order(&mut local) {
             merged.fold_in(key, combiner, |c| c, &merge_combiners);
         }
+        tables.give_back(local, keys);
     }
-    in_order(merged.into_inner())
+    let mut merged = merged.into_inner();
+    let out = in_order(&mut merged);
+    tables.give_back(merged, out.len());
+    out
+}
+
+/// One partition's combiners: each key's, with the position where the key first occurred.
+type Table<K, C> = FxHashMap<K, (usize, C)>;
+
+/// The hash tables a stream that groups by key keeps from one batch to the next (one per
+/// partition), emptied but still sized: a batch like the last one neither grows its tables key
+/// after key (rehashing them) nor touches fresh memory. A table much bigger than the last batch
+/// needed is shrunk, so a single large batch does not keep its memory for good.
+pub(crate) struct Tables<K, C> {
+    spare: std::sync::Mutex<Vec<Table<K, C>>>,
+}
+
+impl<K, C> Default for Tables<K, C> {
+    fn default() -> Self {
+        Tables { spare: std::sync::Mutex::new(Vec::new()) }
+    }
+}
+
+impl<K: Eq + Hash, C> Tables<K, C> {
+    fn take(&self) -> Table<K, C> {
+        self.spare.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_default()
+    }
+
+    /// Keeps `table`, emptied, for the next batch; `needed`: how many keys the batch had.
+    fn give_back(&self, mut table: Table<K, C>, needed: usize) {
+        table.clear();
+        let keep = needed.max(1024);
+        if table.capacity() > 4 * keep {
+            table.shrink_to(keep);
+        }
+        self.spare.lock().unwrap_or_else(|e| e.into_inner()).push(table);
+    }
 }
 
 /// Each key's combiner, with the position where the key first occurred.
@@ -50,28 +108,22 @@ where
 /// dropped with a moved-out slot in it. `into_inner` hands it back once every call is done.
 struct Combiners<K, C>(ManuallyDrop<FxHashMap<K, (usize, C)>>);
 
-impl<K, C> Default for Combiners<K, C> {
-    fn default() -> Self {
-        Combiners(ManuallyDrop::new(FxHashMap::default()))
-    }
-}
-
 impl<K: Eq + Hash, C> Combiners<K, C> {
     /// Folds `x` into `key`'s combiner with `merge`, or starts one with `create`.
     #[inline]
     fn fold_in<X>(&mut self, key: K, x: X, create: impl FnOnce(X) -> C, merge: impl FnOnce(C, X) -> C) {
-        let next = self.0.len();
-        match self.0.entry(key) {
-            Entry::Occupied(mut slot) => {
-                let combiner: *mut C = &mut slot.get_mut().1;
-                // SAFETY: the combiner is read out and a new one written back before the slot is
-                // used again. If `merge` panics in between, the slot stays moved-out, but the
-                // map is never dropped (see the type's doc), so nothing is dropped twice.
-                unsafe { std::ptr::write(combiner, merge(std::ptr::read(combiner), x)) };
-            }
-            Entry::Vacant(slot) => {
-                slot.insert((next, create(x)));
-            }
+        // A key is seen again far more often than it is new: look it up first, and insert (a
+        // second probe) only when it is missing, rather than pay `entry`'s reservation and
+        // moved-in key on every record.
+        if let Some((_, combiner)) = self.0.get_mut(&key) {
+            let combiner: *mut C = combiner;
+            // SAFETY: the combiner is read out and a new one written back before the slot is
+            // used again. If `merge` panics in between, the slot stays moved-out, but the map is
+            // never dropped (see the type's doc), so nothing is dropped twice.
+            unsafe { std::ptr::write(combiner, merge(std::ptr::read(combiner), x)) };
+        } else {
+            let next = self.0.len();
+            self.0.insert(key, (next, create(x)));
         }
     }
 
@@ -177,11 +229,12 @@ impl<K: Eq + Hash + Clone, V: Clone> OrderedMap<K, V> {
     }
 }
 
-/// The map's entries in order of first occurrence. Positions are `0..len` (`fold_in` numbers
-/// keys as they arrive and never removes one), so each entry is put in its place: no sort.
-fn in_order<K, C>(map: FxHashMap<K, (usize, C)>) -> Vec<(K, C)> {
+/// The map's entries in order of first occurrence, taken out of it (its table stays allocated).
+/// Positions are `0..len` (`fold_in` numbers keys as they arrive and never removes one), so each
+/// entry is put in its place: no sort.
+fn in_order<K, C>(map: &mut Table<K, C>) -> Vec<(K, C)> {
     let mut slots: Vec<Option<(K, C)>> = std::iter::repeat_with(|| None).take(map.len()).collect();
-    for (key, (position, combiner)) in map {
+    for (key, (position, combiner)) in map.drain() {
         slots[position] = Some((key, combiner));
     }
     slots.into_iter().flatten().collect()
@@ -275,6 +328,33 @@ mod tests {
         assert_eq!(one, two);
         assert_eq!(one.iter().map(|(_, c)| c).sum::<i64>(), 50_000);
         assert_eq!(one[0].0, "w0");
+    }
+
+    #[test]
+    fn tables_kept_between_batches_give_the_same_results_and_stay_bounded() {
+        let tables = Tables::default();
+        let batch = |n: usize| split((0..n).map(|i| (i % 5000, 1i64)).collect::<Vec<_>>(), 2);
+        for _ in 0..3 {
+            let reused = combine_by_key_in(&tables, batch(20_000), true, |v| v, |a, b| a + b, |a, b| a + b);
+            let fresh = combine_by_key(batch(20_000), true, |v| v, |a, b| a + b, |a, b| a + b);
+            assert_eq!(reused, fresh);
+            assert_eq!(reused.len(), 5000);
+            assert!(reused.iter().all(|(_, c)| *c == 4));
+        }
+        let capacities = |t: &Tables<usize, i64>| -> Vec<usize> {
+            t.spare.lock().unwrap().iter().map(|m| m.capacity()).collect()
+        };
+        // One table per partition, kept empty and sized for the batch.
+        assert_eq!(capacities(&tables).len(), 2);
+        assert!(capacities(&tables).iter().all(|&c| c >= 5000), "{:?}", capacities(&tables));
+        assert!(tables.spare.lock().unwrap().iter().all(|m| m.is_empty()));
+        // After a batch of 200,000 keys, small batches do not keep its tables.
+        let big = split((0..200_000usize).map(|i| (i, 1i64)).collect::<Vec<_>>(), 2);
+        combine_by_key_in(&tables, big, true, |v| v, |a, b| a + b, |a, b| a + b);
+        assert!(capacities(&tables).iter().any(|&c| c >= 200_000));
+        let small = || split((0..10usize).map(|i| (i, 1i64)).collect::<Vec<_>>(), 2);
+        assert_eq!(combine_by_key_in(&tables, small(), false, |v| v, |a, b| a + b, |a, b| a + b).len(), 10);
+        assert!(capacities(&tables).iter().all(|&c| c < 20_000), "{:?}", capacities(&tables));
     }
 
     #[test]

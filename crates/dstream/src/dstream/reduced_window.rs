@@ -3,7 +3,7 @@
 //! `ReducedWindowedDStream`).
 
 use super::{Compute, DStream};
-use crate::aggregate::{self, OrderedMap};
+use crate::aggregate::{self, OrderedMap, Tables};
 use crate::error::Result;
 use crate::persist::Persist;
 use crate::rdd::{Data, Rdd};
@@ -28,6 +28,8 @@ pub(crate) struct ReducedWindowCore<K, V> {
     reduce: Reducer<V>,
     inverse: Option<Inverse<K, V>>,
     state: Mutex<WindowState<K, V>>,
+    /// For each batch's reduction, kept from batch to batch (see [`Tables`]).
+    tables: Tables<K, V>,
 }
 
 #[derive(Default)]
@@ -52,8 +54,14 @@ impl<K: Data + Eq + Hash + Persist, V: Data + Persist> StatefulOp for ReducedWin
         let parallel = batch.parallel();
         let records = batch.parts.into_iter().map(Iterator::flatten).collect();
         let reduce = &self.reduce;
-        let reduced =
-            aggregate::combine_by_key(records, parallel, |v| v, |a, b| reduce(a, b), |a, b| reduce(a, b));
+        let reduced = aggregate::combine_by_key_in(
+            &self.tables,
+            records,
+            parallel,
+            |v| v,
+            |a, b| reduce(a, b),
+            |a, b| reduce(a, b),
+        );
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if self.inverse.is_some() {
             for (k, v) in &reduced {
@@ -138,6 +146,7 @@ where
         reduce,
         inverse,
         state: Mutex::new(WindowState { batches: VecDeque::new(), running: OrderedMap::default() }),
+        tables: Tables::default(),
     });
     parent.shared().add_stateful(Arc::clone(&core) as Arc<dyn StatefulOp>);
     DStream::with_slide(parent.shared(), name, parent.lineage_then(name), slide, ReducedWindowCompute(core))

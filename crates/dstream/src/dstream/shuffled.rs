@@ -1,7 +1,7 @@
 //! `reduce_by_key` and `group_by_key`: grouping a keyed batch by key (Spark's `ShuffledDStream`).
 
 use super::{Compute, DStream};
-use crate::aggregate::{self, extend, push};
+use crate::aggregate::{self, Tables, extend, push};
 use crate::error::Result;
 use crate::partition::PartIter;
 use crate::rdd::{Data, Rdd};
@@ -11,16 +11,26 @@ use std::marker::PhantomData;
 
 /// How the values of one key are combined (Spark's `Aggregator`).
 pub(crate) trait Combine<V, C>: Send + Sync {
-    fn combine<K: Eq + Hash + Send>(&self, parts: Vec<PartIter<(K, V)>>, parallel: bool) -> Vec<(K, C)>;
+    fn combine<K: Eq + Hash + Send>(
+        &self,
+        tables: &Tables<K, C>,
+        parts: Vec<PartIter<(K, V)>>,
+        parallel: bool,
+    ) -> Vec<(K, C)>;
 }
 
 /// Merge values with a binary function.
 pub(crate) struct Reduce<F>(pub F);
 
 impl<V: Send, F: Fn(V, V) -> V + Send + Sync> Combine<V, V> for Reduce<F> {
-    fn combine<K: Eq + Hash + Send>(&self, parts: Vec<PartIter<(K, V)>>, parallel: bool) -> Vec<(K, V)> {
+    fn combine<K: Eq + Hash + Send>(
+        &self,
+        tables: &Tables<K, V>,
+        parts: Vec<PartIter<(K, V)>>,
+        parallel: bool,
+    ) -> Vec<(K, V)> {
         let records = parts.into_iter().map(Iterator::flatten).collect();
-        aggregate::combine_by_key(records, parallel, |v| v, &self.0, &self.0)
+        aggregate::combine_by_key_in(tables, records, parallel, |v| v, &self.0, &self.0)
     }
 }
 
@@ -28,15 +38,22 @@ impl<V: Send, F: Fn(V, V) -> V + Send + Sync> Combine<V, V> for Reduce<F> {
 pub(crate) struct Group;
 
 impl<V: Send> Combine<V, Vec<V>> for Group {
-    fn combine<K: Eq + Hash + Send>(&self, parts: Vec<PartIter<(K, V)>>, parallel: bool) -> Vec<(K, Vec<V>)> {
+    fn combine<K: Eq + Hash + Send>(
+        &self,
+        tables: &Tables<K, Vec<V>>,
+        parts: Vec<PartIter<(K, V)>>,
+        parallel: bool,
+    ) -> Vec<(K, Vec<V>)> {
         let records = parts.into_iter().map(Iterator::flatten).collect();
-        aggregate::combine_by_key(records, parallel, |v| vec![v], push, extend)
+        aggregate::combine_by_key_in(tables, records, parallel, |v| vec![v], push, extend)
     }
 }
 
 pub(crate) struct ShuffledDStream<K, V, C, A> {
     parent: DStream<(K, V)>,
     aggregator: A,
+    /// Kept from batch to batch (see [`Tables`]).
+    tables: Tables<K, C>,
     output: PhantomData<fn() -> C>,
 }
 
@@ -50,7 +67,7 @@ where
     fn compute(&self, time: Time) -> Result<Option<Rdd<(K, C)>>> {
         Ok(self.parent.get_or_compute_lazy(time)?.map(|lazy| {
             let (n, parallel) = (lazy.parts.len(), lazy.parallel());
-            Rdd::split(self.aggregator.combine(lazy.parts, parallel), n)
+            Rdd::split(self.aggregator.combine(&self.tables, lazy.parts, parallel), n)
         }))
     }
 }
@@ -66,6 +83,11 @@ where
     C: Data,
     A: Combine<V, C> + 'static,
 {
-    let op = ShuffledDStream { parent: parent.as_parent(), aggregator, output: PhantomData };
+    let op = ShuffledDStream {
+        parent: parent.as_parent(),
+        aggregator,
+        tables: Tables::default(),
+        output: PhantomData,
+    };
     parent.child(name, op)
 }
