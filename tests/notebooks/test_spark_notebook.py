@@ -172,15 +172,17 @@ ANSWERS = {
 }
 
 
-def test_the_exercise_tests_judge_what_the_answer_computes_not_how_it_is_written(tree, spark_env):
-    """Each answer, then the (teacher's) test cell, in one kernel: right answers in other styles
-    pass, the student version and wrong answers fail, each with what went wrong."""
+def run_answers(tree, spark_env, names):
+    """Runs each named answer, then the (teacher's) test cell, in one kernel; returns whether
+    each test passed, and what each answer's cells and the next answer's showed in errors and
+    stderr."""
     source = nbformat.read(tree / NOTEBOOK, as_version=4)
     answer = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "spark-reponse")
     tests = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "spark-tests")
     nb = first_cells(tree, "connect()?")
     head = answer.source.split("// BEGIN SOLUTION")[0]
-    for name, (body, _) in ANSWERS.items():
+    for name in names:
+        body, _ = ANSWERS[name]
         nb.cells.append(nbformat.v4.new_code_cell(f"{head}{body}\n}}", metadata={"tp_answer": name}))
         nb.cells.append(nbformat.v4.new_code_cell(tests.source, metadata={"tp_test": name}))
     # Where the last test's late stderr lands (see below).
@@ -206,10 +208,32 @@ def test_the_exercise_tests_judge_what_the_answer_computes_not_how_it_is_written
             results[name] = "réussis" in stdout(cell) and not errors
         text[name] = text.get(name, "") + " ".join(problems(cell))
     results.pop(None, None)
-    assert results == {n: right for n, (_, right) in ANSWERS.items()}, (results, text)
-    told = {name: text[name] + text.get(after, "") for name, after in zip(ANSWERS, [*list(ANSWERS)[1:], "tail"])}
-    assert "lit_string(\"the\")" in told["pyspark-isin"], told["pyspark-isin"]
-    assert "renommez-la" in told["count-name"], told["count-name"]
+    told = {name: text[name] + text.get(after, "") for name, after in zip(names, [*names[1:], "tail"])}
+    return results, told
+
+
+def told_eventually(tree, spark_env, name, told, words, tries=2):
+    """What `name`'s cells said, if it contains `words`; otherwise what a run of that answer
+    alone says, up to `tries` more times. evcxr sends stderr with no end-of-cell marker, so a
+    message written as a cell ends is sometimes sent after the cell is done, and then no client
+    shows it (evcxr/evcxr#353, open): the message is still checked, in a run where it arrives."""
+    said = told[name]
+    for _ in range(tries):
+        if words in said:
+            break
+        said = run_answers(tree, spark_env, [name])[1][name]
+    return said
+
+
+def test_the_exercise_tests_judge_what_the_answer_computes_not_how_it_is_written(tree, spark_env):
+    """Each answer, then the (teacher's) test cell, in one kernel: right answers in other styles
+    pass, the student version and wrong answers fail, each with what went wrong."""
+    results, told = run_answers(tree, spark_env, list(ANSWERS))
+    assert results == {n: right for n, (_, right) in ANSWERS.items()}, (results, told)
+    said = told_eventually(tree, spark_env, "pyspark-isin", told, 'lit_string("the")')
+    assert 'lit_string("the")' in said, said
+    said = told_eventually(tree, spark_env, "count-name", told, "renommez-la")
+    assert "renommez-la" in said, said
 
 
 def test_a_server_that_stops_while_a_query_runs_ends_the_call_with_the_reason(tree, spark_env):
@@ -242,8 +266,16 @@ def test_a_server_that_is_not_running_is_told_in_french_with_what_to_run(tree, t
     nb = nbformat.read(tree / NOTEBOOK, as_version=4)
     upto = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "connect()?" in c.source)
     nb.cells = [c for c in nb.cells[: upto + 1] if "spark_script(&[\"start\"])" not in c.source]
+    # Where the message lands if it comes late (see below).
+    nb.cells.append(nbformat.v4.new_code_cell('println!("fin");'))
     path = tree / "sans-serveur.ipynb"
     nbformat.write(nb, path)
-    ran = execute(path, env={"TP_SPARK_PORT": str(free_port())})
-    message = " ".join(problems(ran.cells[-1]))
+    # The message is written to stderr as the cell ends: evcxr sometimes sends it after the cell
+    # is done, and then no client shows it (evcxr/evcxr#353); an empty output is run again, a
+    # wrong message fails at once.
+    for _ in range(3):
+        ran = execute(path, env={"TP_SPARK_PORT": str(free_port())})
+        message = " ".join(problems(ran.cells[-2]) + problems(ran.cells[-1])).strip()
+        if message.replace("stderr:", "").strip():
+            break
     assert "ne répond pas" in message and "scripts/spark start" in message, message
