@@ -5,7 +5,7 @@
 //! in partition order. A key's position in the output is where it first occurs in the batch, so
 //! results are deterministic — unlike Spark, whose output follows hash partitions.
 
-use crate::partition::{map_partitions, worth_parallel};
+use crate::partition::{Records, map_partitions, worth_parallel};
 use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
 use std::hash::Hash;
@@ -24,7 +24,7 @@ where
     K: Eq + Hash + Send,
     V: Send,
     C: Send,
-    P: IntoIterator<Item = (K, V)> + Send,
+    P: Records<(K, V)>,
 {
     combine_by_key_in(&Tables::default(), parts, parallel, create, merge_value, merge_combiners)
 }
@@ -43,14 +43,12 @@ where
     K: Eq + Hash + Send,
     V: Send,
     C: Send,
-    P: IntoIterator<Item = (K, V)> + Send,
+    P: Records<(K, V)>,
 {
     let with_tables: Vec<(P, Table<K, C>)> = parts.into_iter().map(|part| (part, tables.take())).collect();
     let locals = map_partitions(with_tables, parallel, |(part, table)| {
         let mut map = Combiners(ManuallyDrop::new(table));
-        for (key, value) in part {
-            map.fold_in(key, value, &create, &merge_value);
-        }
+        part.for_each_record(|(key, value)| map.fold_in(key, value, &create, &merge_value));
         map.into_inner()
     });
     let mut locals = locals.into_iter();

@@ -41,36 +41,68 @@ where
     })
 }
 
-/// Records per chunk of a lazy partition: big enough that the one dynamic call per chunk is
-/// negligible, small enough that a chunk stays in cache between operators.
-pub(crate) const CHUNK: usize = 512;
+/// One partition's records, not computed yet: running it pushes them, one at a time, into a sink.
+///
+/// A chain of narrow transformations is a chain of these, each wrapping its parent's and handing
+/// every record on as soon as it is made: a line's words go to `map`, and its pairs to the grouping
+/// table, without being gathered anywhere in between (Spark pipelines a stage's operators the same
+/// way). The one dynamic call per record and operator costs less than writing each operator's
+/// output to memory and reading it back.
+pub(crate) trait Part<T>: Send {
+    /// Pushes every record into `sink`, in order.
+    fn run(self: Box<Self>, sink: &mut dyn FnMut(T));
+}
 
-/// One partition's records, produced on demand, a chunk at a time.
-pub(crate) type PartIter<T> = Box<dyn Iterator<Item = Vec<T>> + Send>;
+/// A partition of a lazy batch.
+pub(crate) type BoxedPart<T> = Box<dyn Part<T>>;
 
-/// A batch whose narrow transformations are not applied yet: one chunk iterator per partition.
-/// Consuming it runs the whole chain in one pass per partition, each operator looping over a
-/// chunk in tight, statically dispatched code.
+/// A materialised partition's records, moved out one by one.
+impl<T: Send> Part<T> for Vec<T> {
+    fn run(self: Box<Self>, sink: &mut dyn FnMut(T)) {
+        for record in *self {
+            sink(record);
+        }
+    }
+}
+
+/// Something whose records can be pushed into a function: a lazy partition, or anything that
+/// iterates (what grouping by key consumes).
+pub(crate) trait Records<T>: Send {
+    fn for_each_record(self, f: impl FnMut(T));
+}
+
+impl<T, I: IntoIterator<Item = T> + Send> Records<T> for I {
+    #[inline]
+    fn for_each_record(self, f: impl FnMut(T)) {
+        self.into_iter().for_each(f);
+    }
+}
+
+impl<T> Records<T> for BoxedPart<T> {
+    #[inline]
+    fn for_each_record(self, mut f: impl FnMut(T)) {
+        self.run(&mut f);
+    }
+}
+
+/// A batch whose narrow transformations are not applied yet: one [`Part`] per partition.
+/// Consuming it runs the whole chain in one pass per partition.
 pub(crate) struct Lazy<T> {
-    pub(crate) parts: Vec<PartIter<T>>,
-    /// Records in the materialised batch these iterators start from (decides parallelism).
+    pub(crate) parts: Vec<BoxedPart<T>>,
+    /// Records in the materialised batch these parts start from (decides parallelism).
     pub(crate) source_records: usize,
 }
 
 impl<T: Data> Lazy<T> {
-    /// The partitions of `rdd` as iterators (moved out if `rdd` is the only handle).
+    /// The partitions of `rdd` as parts (moved out if `rdd` is the only handle).
     pub(crate) fn from_rdd(rdd: Rdd<T>) -> Self {
         let source_records = rdd.count();
-        let parts = rdd
-            .into_partitions()
-            .into_iter()
-            .map(|p| Box::new(Chunked(p.into_iter())) as PartIter<T>)
-            .collect();
+        let parts = rdd.into_partitions().into_iter().map(|p| Box::new(p) as BoxedPart<T>).collect();
         Lazy { parts, source_records }
     }
 
-    /// Wraps each partition's iterator (a narrow transformation).
-    pub(crate) fn map_parts<U>(self, f: impl Fn(PartIter<T>) -> PartIter<U>) -> Lazy<U> {
+    /// Wraps each partition's part (a narrow transformation).
+    pub(crate) fn map_parts<U>(self, f: impl Fn(BoxedPart<T>) -> BoxedPart<U>) -> Lazy<U> {
         Lazy { parts: self.parts.into_iter().map(f).collect(), source_records: self.source_records }
     }
 
@@ -82,25 +114,11 @@ impl<T: Data> Lazy<T> {
     /// Runs the chain and keeps the records.
     pub(crate) fn materialize(self) -> Rdd<T> {
         let parallel = self.parallel();
-        Rdd::from_partitions(map_partitions(self.parts, parallel, |chunks| {
+        Rdd::from_partitions(map_partitions(self.parts, parallel, |part| {
             let mut records = Vec::new();
-            for mut chunk in chunks {
-                records.append(&mut chunk);
-            }
+            part.run(&mut |record| records.push(record));
             records
         }))
-    }
-}
-
-/// A vector's records, `CHUNK` at a time.
-struct Chunked<T>(std::vec::IntoIter<T>);
-
-impl<T> Iterator for Chunked<T> {
-    type Item = Vec<T>;
-
-    fn next(&mut self) -> Option<Vec<T>> {
-        let chunk: Vec<T> = self.0.by_ref().take(CHUNK).collect();
-        if chunk.is_empty() { None } else { Some(chunk) }
     }
 }
 
@@ -145,8 +163,15 @@ mod tests {
     #[test]
     fn lazy_chain_runs_in_one_pass_per_partition() {
         let rdd = Rdd::from_partitions(vec![vec![1, 2], vec![3]]);
-        let lazy = Lazy::from_rdd(rdd)
-            .map_parts(|chunks| Box::new(chunks.map(|c| c.into_iter().map(|x| x * 10).collect())));
+        let lazy = Lazy::from_rdd(rdd).map_parts(|part| Box::new(Times10(part)));
         assert_eq!(lazy.materialize().partitions(), &[vec![10, 20], vec![30]]);
+    }
+
+    struct Times10(BoxedPart<i32>);
+
+    impl Part<i32> for Times10 {
+        fn run(self: Box<Self>, sink: &mut dyn FnMut(i32)) {
+            self.0.run(&mut |x| sink(x * 10));
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{Compute, DStream};
 use crate::error::Result;
-use crate::partition::{Lazy, PartIter};
+use crate::partition::{BoxedPart, Lazy, Part};
 use crate::rdd::{Data, Rdd};
 use crate::time::Time;
 use std::sync::Arc;
@@ -19,14 +19,25 @@ impl<T: Data, F: Fn(&T) -> bool + Send + Sync + 'static> Compute<T> for Filtered
 
     fn compute_lazy(&self, time: Time) -> Result<Option<Lazy<T>>> {
         Ok(self.parent.get_or_compute_lazy(time)?.map(|lazy| {
-            lazy.map_parts(|part| {
-                let f = Arc::clone(&self.f);
-                Box::new(part.map(move |mut chunk| {
-                    chunk.retain(|x| f(x));
-                    chunk
-                })) as PartIter<T>
-            })
+            lazy.map_parts(|parent| Box::new(FilteredPart { parent, f: Arc::clone(&self.f) }) as BoxedPart<T>)
         }))
+    }
+}
+
+/// One partition of a `filter`: its parent's records that pass, as they come.
+struct FilteredPart<T, F> {
+    parent: BoxedPart<T>,
+    f: Arc<F>,
+}
+
+impl<T: Data, F: Fn(&T) -> bool + Send + Sync> Part<T> for FilteredPart<T, F> {
+    fn run(self: Box<Self>, sink: &mut dyn FnMut(T)) {
+        let f = &*self.f;
+        self.parent.run(&mut |x| {
+            if f(&x) {
+                sink(x);
+            }
+        });
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::{Compute, DStream};
 use crate::error::Result;
-use crate::partition::{Lazy, PartIter};
+use crate::partition::{BoxedPart, Lazy, Part};
 use crate::rdd::{Data, Rdd};
 use crate::time::Time;
 use std::marker::PhantomData;
@@ -28,21 +28,23 @@ where
 
     fn compute_lazy(&self, time: Time) -> Result<Option<Lazy<U>>> {
         Ok(self.parent.get_or_compute_lazy(time)?.map(|lazy| {
-            lazy.map_parts(|part| {
-                let f = Arc::clone(&self.f);
-                // Chunks of one partition flatten to similar lengths: starting each output at the
-                // previous one's length saves the growth copies (a line gives several words).
-                let mut expected = 0;
-                Box::new(part.map(move |chunk| {
-                    let mut out = Vec::with_capacity(expected.max(chunk.len()));
-                    for x in chunk {
-                        out.extend(f(x));
-                    }
-                    expected = out.len() + out.len() / 8;
-                    out
-                })) as PartIter<U>
+            lazy.map_parts(|parent| {
+                Box::new(FlatMappedPart { parent, f: Arc::clone(&self.f) }) as BoxedPart<U>
             })
         }))
+    }
+}
+
+/// One partition of a `flat_map`: what each record of its parent's gives, handed on one by one.
+struct FlatMappedPart<T, F> {
+    parent: BoxedPart<T>,
+    f: Arc<F>,
+}
+
+impl<T: Data, U, I: IntoIterator<Item = U>, F: Fn(T) -> I + Send + Sync> Part<U> for FlatMappedPart<T, F> {
+    fn run(self: Box<Self>, sink: &mut dyn FnMut(U)) {
+        let f = &*self.f;
+        self.parent.run(&mut |x| f(x).into_iter().for_each(&mut *sink));
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::{Compute, DStream};
 use crate::error::Result;
-use crate::partition::{Lazy, PartIter};
+use crate::partition::{BoxedPart, Lazy, Part};
 use crate::rdd::{Data, Rdd};
 use crate::time::Time;
 use std::marker::PhantomData;
@@ -21,11 +21,21 @@ impl<T: Data, U: Data, F: Fn(T) -> U + Send + Sync + 'static> Compute<U> for Map
 
     fn compute_lazy(&self, time: Time) -> Result<Option<Lazy<U>>> {
         Ok(self.parent.get_or_compute_lazy(time)?.map(|lazy| {
-            lazy.map_parts(|part| {
-                let f = Arc::clone(&self.f);
-                Box::new(part.map(move |chunk| chunk.into_iter().map(|x| f(x)).collect())) as PartIter<U>
-            })
+            lazy.map_parts(|parent| Box::new(MappedPart { parent, f: Arc::clone(&self.f) }) as BoxedPart<U>)
         }))
+    }
+}
+
+/// One partition of a `map`: each record of its parent's, mapped as it comes.
+struct MappedPart<T, F> {
+    parent: BoxedPart<T>,
+    f: Arc<F>,
+}
+
+impl<T: Data, U, F: Fn(T) -> U + Send + Sync> Part<U> for MappedPart<T, F> {
+    fn run(self: Box<Self>, sink: &mut dyn FnMut(U)) {
+        let f = &*self.f;
+        self.parent.run(&mut |x| sink(f(x)));
     }
 }
 

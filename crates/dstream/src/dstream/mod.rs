@@ -37,8 +37,9 @@ pub(crate) trait Compute<T: Data>: Send + Sync {
     fn compute(&self, time: Time) -> Result<Option<Rdd<T>>>;
 
     /// The same batch, possibly not yet materialised: narrow transformations (`map`, `filter`,
-    /// ...) return their parent's iterators wrapped in theirs, so that a chain of them runs in one
-    /// pass per partition when its consumer (a shuffle, an output) finally reads it.
+    /// ...) return their parent's partitions wrapped in theirs, so that a chain of them runs in one
+    /// pass per partition, record by record, when its consumer (a shuffle, an output) finally
+    /// reads it.
     fn compute_lazy(&self, time: Time) -> Result<Option<Lazy<T>>> {
         Ok(self.compute(time)?.map(Lazy::from_rdd))
     }
@@ -254,7 +255,7 @@ impl<T: Data> DStream<T> {
         Ok(rdd)
     }
 
-    /// The batch at `time` as iterators, fused with this node's narrow transformations when this
+    /// The batch at `time` as lazy partitions, fused with this node's narrow transformations when this
     /// stream has a single reader; materialised and shared otherwise.
     pub(crate) fn get_or_compute_lazy(&self, time: Time) -> Result<Option<Lazy<T>>> {
         if self.node.consumers.load(Ordering::Relaxed) > 1 || self.remember_ms() > 0 {

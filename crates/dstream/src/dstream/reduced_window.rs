@@ -52,11 +52,10 @@ impl<K: Data + Eq + Hash + Persist, V: Data + Persist> StatefulOp for ReducedWin
     fn tick(&self, time: Time) -> Result<()> {
         let Some(batch) = self.parent.get_or_compute_lazy(time)? else { return Ok(()) };
         let parallel = batch.parallel();
-        let records = batch.parts.into_iter().map(Iterator::flatten).collect();
         let reduce = &self.reduce;
         let reduced = aggregate::combine_by_key_in(
             &self.tables,
-            records,
+            batch.parts,
             parallel,
             |v| v,
             |a, b| reduce(a, b),

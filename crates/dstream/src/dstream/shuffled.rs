@@ -3,7 +3,7 @@
 use super::{Compute, DStream};
 use crate::aggregate::{self, Tables, extend, push};
 use crate::error::Result;
-use crate::partition::PartIter;
+use crate::partition::BoxedPart;
 use crate::rdd::{Data, Rdd};
 use crate::time::Time;
 use std::hash::Hash;
@@ -14,7 +14,7 @@ pub(crate) trait Combine<V, C>: Send + Sync {
     fn combine<K: Eq + Hash + Send>(
         &self,
         tables: &Tables<K, C>,
-        parts: Vec<PartIter<(K, V)>>,
+        parts: Vec<BoxedPart<(K, V)>>,
         parallel: bool,
     ) -> Vec<(K, C)>;
 }
@@ -26,11 +26,10 @@ impl<V: Send, F: Fn(V, V) -> V + Send + Sync> Combine<V, V> for Reduce<F> {
     fn combine<K: Eq + Hash + Send>(
         &self,
         tables: &Tables<K, V>,
-        parts: Vec<PartIter<(K, V)>>,
+        parts: Vec<BoxedPart<(K, V)>>,
         parallel: bool,
     ) -> Vec<(K, V)> {
-        let records = parts.into_iter().map(Iterator::flatten).collect();
-        aggregate::combine_by_key_in(tables, records, parallel, |v| v, &self.0, &self.0)
+        aggregate::combine_by_key_in(tables, parts, parallel, |v| v, &self.0, &self.0)
     }
 }
 
@@ -41,11 +40,10 @@ impl<V: Send> Combine<V, Vec<V>> for Group {
     fn combine<K: Eq + Hash + Send>(
         &self,
         tables: &Tables<K, Vec<V>>,
-        parts: Vec<PartIter<(K, V)>>,
+        parts: Vec<BoxedPart<(K, V)>>,
         parallel: bool,
     ) -> Vec<(K, Vec<V>)> {
-        let records = parts.into_iter().map(Iterator::flatten).collect();
-        aggregate::combine_by_key_in(tables, records, parallel, |v| vec![v], push, extend)
+        aggregate::combine_by_key_in(tables, parts, parallel, |v| vec![v], push, extend)
     }
 }
 
