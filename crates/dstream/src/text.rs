@@ -62,6 +62,13 @@ impl Small {
         unsafe { std::mem::transmute_copy(self) }
     }
 
+    /// The 16 bytes, as a little-endian number (byte 0 lowest).
+    #[inline]
+    fn to_le(self) -> u128 {
+        // SAFETY: as for `as_u128`.
+        u128::from_le_bytes(unsafe { std::mem::transmute::<Small, [u8; 16]>(self) })
+    }
+
     /// The `Small` of the first `len` bytes of `bytes` (little-endian), the rest cleared.
     #[inline]
     fn from_prefix(bytes: u128, len: usize) -> Small {
@@ -87,7 +94,8 @@ const KEEP_FIRST: [u128; INLINE + 1] = {
 #[derive(Clone)]
 enum Repr {
     Inline(Small),
-    /// Invariant: `start..end` lies within `buf` on character boundaries.
+    /// Invariant: `start..end` lies within `buf` on character boundaries, and is longer than
+    /// `INLINE` (shorter texts are inline).
     Shared {
         buf: Arc<str>,
         start: u32,
@@ -147,21 +155,26 @@ impl Text {
     /// `self`: a short part is copied in place, a long one shares the buffer.
     #[inline]
     fn sub(&self, range: std::ops::Range<usize>) -> Text {
-        let s = self.as_str();
-        debug_assert!(s.get(range.clone()).is_some());
-        if range.len() <= INLINE {
-            if range.start + 16 <= s.len() {
-                // Most words have 16 bytes of their line from where they start: one fixed-size
-                // load, cut to the word by a mask, instead of a call to `memcpy`.
-                // SAFETY: `range.start + 16 <= s.len()`, so the 16 bytes read lie within `s`.
-                let wide =
-                    unsafe { std::ptr::read_unaligned(s.as_ptr().add(range.start).cast::<[u8; 16]>()) };
-                return Text {
-                    repr: Repr::Inline(Small::from_prefix(u128::from_le_bytes(wide), range.len())),
-                };
-            }
-            // SAFETY: `range` is on character boundaries of `s` (this function's contract).
-            return Text::inline(unsafe { s.get_unchecked(range) });
+        debug_assert!(self.as_str().get(range.clone()).is_some());
+        let len = range.len();
+        if len <= INLINE {
+            // One fixed-size load of 16 bytes that hold the part, shifted and cut to it by a mask,
+            // instead of a call to `memcpy`: words are short, and most of them are short parts.
+            let wide = match &self.repr {
+                // The part lies within the 16 bytes of `small`.
+                Repr::Inline(small) => small.to_le() >> (8 * range.start),
+                // Invariant: a shared text is longer than 16 bytes, so 16 of them start at `base`.
+                Repr::Shared { .. } if len > 0 => {
+                    let s = self.as_str();
+                    let base = range.start.min(s.len() - 16);
+                    // SAFETY: `base + 16 <= s.len()`, so the 16 bytes read lie within `s`.
+                    let at = unsafe { std::ptr::read_unaligned(s.as_ptr().add(base).cast::<[u8; 16]>()) };
+                    // `range.start - base <= 16 - len < 16`: the part is within the 16 bytes read.
+                    u128::from_le_bytes(at) >> (8 * (range.start - base))
+                }
+                Repr::Shared { .. } => 0,
+            };
+            return Text { repr: Repr::Inline(Small::from_prefix(wide, len)) };
         }
         match &self.repr {
             Repr::Shared { buf, start, .. } => Text {
@@ -283,19 +296,23 @@ impl Text {
 pub trait Separator {
     /// The first match in `haystack`, as byte positions `start..end`.
     fn find_in(&mut self, haystack: &str) -> Option<(usize, usize)>;
+
+    /// The separator's byte when it is a single ASCII character (`' '`, `" "`, `','`): split
+    /// then looks for that byte alone. `None` otherwise (the default).
+    fn ascii_byte(&self) -> Option<u8> {
+        None
+    }
 }
 
 impl Separator for char {
     #[inline]
     fn find_in(&mut self, haystack: &str) -> Option<(usize, usize)> {
-        if self.is_ascii() {
-            // Words are short: a plain byte loop finds the next space sooner than a call to
-            // `memchr`. An ASCII byte never occurs inside a multi-byte character.
-            let byte = *self as u8;
-            haystack.as_bytes().iter().position(|&b| b == byte).map(|at| (at, at + 1))
-        } else {
-            haystack.find(*self).map(|at| (at, at + self.len_utf8()))
-        }
+        haystack.find(*self).map(|at| (at, at + self.len_utf8()))
+    }
+
+    #[inline]
+    fn ascii_byte(&self) -> Option<u8> {
+        self.is_ascii().then_some(*self as u8)
     }
 }
 
@@ -303,6 +320,14 @@ impl Separator for &str {
     #[inline]
     fn find_in(&mut self, haystack: &str) -> Option<(usize, usize)> {
         haystack.find(*self).map(|at| (at, at + self.len()))
+    }
+
+    #[inline]
+    fn ascii_byte(&self) -> Option<u8> {
+        match self.as_bytes() {
+            &[byte] if byte.is_ascii() => Some(byte),
+            _ => None,
+        }
     }
 }
 
@@ -361,6 +386,21 @@ impl<P: Separator> Iterator for Split<P> {
     fn next(&mut self) -> Option<Text> {
         if self.done {
             return None;
+        }
+        if let Some(byte) = self.separator.ascii_byte() {
+            // The lab's `split(' ')`: a byte loop finds the next space sooner than a call to
+            // `memchr` in words this short. An ASCII byte never occurs inside a multi-byte
+            // character, and a byte never matches empty.
+            let (from, bytes) = (self.position, self.text.as_str().as_bytes());
+            let (end, next) = match bytes[from..].iter().position(|&b| b == byte) {
+                Some(at) => (from + at, from + at + 1),
+                None => {
+                    self.done = true;
+                    (bytes.len(), bytes.len())
+                }
+            };
+            self.position = next;
+            return Some(self.text.sub(from..end));
         }
         let text = self.text.as_str();
         let mut from = self.position;
@@ -594,17 +634,55 @@ mod tests {
     /// lines) are the same texts: equal bytes, equal lengths, nothing left past the end.
     #[test]
     fn parts_cut_in_place_equal_the_same_text_made_anew() {
-        let line = "été à 🚀 spark streaming, dstream!";
-        for start in (0..=line.len()).filter(|&i| line.is_char_boundary(i)) {
-            for end in (start..=line.len()).filter(|&i| line.is_char_boundary(i)) {
-                let part = Text::from(line).slice(start..end);
-                let anew = Text::new(&line[start..end]);
-                assert_eq!(part.as_str(), &line[start..end]);
-                assert!(part == anew, "{start}..{end}");
-                if let (Repr::Inline(a), Repr::Inline(b)) = (&part.repr, &anew.repr) {
-                    assert_eq!(a.as_u128(), b.as_u128(), "{start}..{end}");
+        // Inline texts, a shared one of exactly 16 bytes, longer ones, and shared texts that are
+        // parts of a longer buffer: every part of each, at every pair of character boundaries.
+        let long = "été à 🚀 spark streaming, dstream!";
+        let texts = [
+            Text::from(""),
+            Text::from("a b"),
+            Text::from("é à 🚀 b"),
+            Text::from("exactly 16 bytes"),
+            Text::from(long),
+            Text::from(long).slice(2..26),
+            Text::from(long).slice(2..39).slice(3..21),
+        ];
+        for text in &texts {
+            let line = text.as_str();
+            for start in (0..=line.len()).filter(|&i| line.is_char_boundary(i)) {
+                for end in (start..=line.len()).filter(|&i| line.is_char_boundary(i)) {
+                    let part = text.slice(start..end);
+                    let anew = Text::new(&line[start..end]);
+                    assert_eq!(part.as_str(), &line[start..end], "{line:?} {start}..{end}");
+                    assert!(part == anew, "{line:?} {start}..{end}");
+                    if let (Repr::Inline(a), Repr::Inline(b)) = (&part.repr, &anew.repr) {
+                        assert_eq!(a.as_u128(), b.as_u128(), "{line:?} {start}..{end}");
+                    }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn splits_as_str_splits() {
+        let lines = [
+            "",
+            " ",
+            "a",
+            "spark streaming dstream",
+            " leading and trailing ",
+            "two  spaces,  commas,,and a very-long-word-past-sixteen-bytes at the end",
+            "été à 🚀 naïve   café",
+        ];
+        for line in lines {
+            let text = Text::from(line);
+            let by = |parts: Vec<Text>| parts.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+            let want = |sep: &str| line.split(sep).map(str::to_string).collect::<Vec<_>>();
+            assert_eq!(by(text.split(' ').collect()), want(" "), "{line:?}");
+            assert_eq!(by(text.split(" ").collect()), want(" "), "{line:?}");
+            assert_eq!(by(text.split(',').collect()), want(","), "{line:?}");
+            assert_eq!(by(text.split("  ").collect()), want("  "), "{line:?}");
+            assert_eq!(by(text.split('à').collect()), want("à"), "{line:?}");
+            assert_eq!(by(text.split("").collect()), line.split("").map(str::to_string).collect::<Vec<_>>());
         }
     }
 
