@@ -45,28 +45,28 @@ const INLINE: usize = 15;
 
 /// A short text's bytes, stored in place: 16 bytes, 8-aligned, so that `Text` is 24 bytes
 /// (the enum's tag lives in the shared buffer's non-null pointer) and two of them compare as
-/// one `u128`.
+/// two words. In memory: the text's bytes, zeros, and the length in the last byte.
+///
+/// Two plain words rather than a byte array, so that the compiler keeps a word being cut and
+/// handed on in registers: a `Text` written to memory in parts and read back at once in
+/// bigger parts stalls the processor (store forwarding fails), and the word count pays that on
+/// every word.
 ///
 /// Invariant: the bytes past `len` are zero, so equal texts have equal `Small`s.
-#[derive(Clone, Copy)]
-#[repr(C, align(8))]
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
 struct Small {
-    bytes: [u8; INLINE],
-    len: u8,
+    /// Bytes 0..8, in memory order (`u64::from_ne_bytes`).
+    lo: u64,
+    /// Bytes 8..16, in memory order; byte 15 is the length.
+    hi: u64,
 }
 
 impl Small {
-    #[inline]
-    fn as_u128(&self) -> u128 {
-        // SAFETY: `Small` is 16 plain bytes (repr(C): 15 + 1, no padding).
-        unsafe { std::mem::transmute_copy(self) }
-    }
-
     /// The 16 bytes, as a little-endian number (byte 0 lowest).
     #[inline]
     fn to_le(self) -> u128 {
-        // SAFETY: as for `as_u128`.
-        u128::from_le_bytes(unsafe { std::mem::transmute::<Small, [u8; 16]>(self) })
+        (u64::from_le(self.hi) as u128) << 64 | u64::from_le(self.lo) as u128
     }
 
     /// The `Small` of the first `len` bytes of `bytes` (little-endian), the rest cleared.
@@ -74,9 +74,19 @@ impl Small {
     fn from_prefix(bytes: u128, len: usize) -> Small {
         debug_assert!(len <= INLINE);
         let packed = (bytes & KEEP_FIRST[len]) | ((len as u128) << (8 * INLINE));
-        // SAFETY: any 16 bytes are a valid `Small`; the invariant holds, as the bytes past
-        // `len` were cleared and `len` is the last byte.
-        unsafe { std::mem::transmute::<[u8; 16], Small>(packed.to_le_bytes()) }
+        Small { lo: (packed as u64).to_le(), hi: ((packed >> 64) as u64).to_le() }
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        (u64::from_le(self.hi) >> 56) as usize
+    }
+
+    /// The text's bytes.
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `Small` is 16 plain bytes (repr(C), two u64), and `len() <= INLINE < 16`.
+        unsafe { std::slice::from_raw_parts((self as *const Small).cast::<u8>(), self.len()) }
     }
 }
 
@@ -121,9 +131,10 @@ impl Text {
 
     #[inline]
     fn inline(s: &str) -> Self {
-        let mut bytes = [0u8; INLINE];
+        let mut bytes = [0u8; 16];
         bytes[..s.len()].copy_from_slice(s.as_bytes());
-        Text { repr: Repr::Inline(Small { bytes, len: s.len() as u8 }) }
+        bytes[INLINE] = s.len() as u8;
+        Text { repr: Repr::Inline(Small::from_prefix(u128::from_le_bytes(bytes), s.len())) }
     }
 
     fn shared(buf: Arc<str>) -> Self {
@@ -142,9 +153,7 @@ impl Text {
         match &self.repr {
             // SAFETY: the first `len` bytes were copied from a `&str` (whole, or cut on
             // character boundaries by `sub`).
-            Repr::Inline(small) => unsafe {
-                std::str::from_utf8_unchecked(small.bytes.get_unchecked(..small.len as usize))
-            },
+            Repr::Inline(small) => unsafe { std::str::from_utf8_unchecked(small.bytes()) },
             // SAFETY: `start..end` lies within `buf` on character boundaries: `shared` takes the
             // whole string, and `sub` only narrows it to boundaries of the current text.
             Repr::Shared { buf, start, end } => unsafe { buf.get_unchecked(*start as usize..*end as usize) },
@@ -387,21 +396,35 @@ impl<P: Separator> Iterator for Split<P> {
         if self.done {
             return None;
         }
-        if let Some(byte) = self.separator.ascii_byte() {
-            // The lab's `split(' ')`: a byte loop finds the next space sooner than a call to
-            // `memchr` in words this short. An ASCII byte never occurs inside a multi-byte
-            // character, and a byte never matches empty.
-            let (from, bytes) = (self.position, self.text.as_str().as_bytes());
-            let (end, next) = match bytes[from..].iter().position(|&b| b == byte) {
-                Some(at) => (from + at, from + at + 1),
-                None => {
-                    self.done = true;
-                    (bytes.len(), bytes.len())
-                }
-            };
-            self.position = next;
-            return Some(self.text.sub(from..end));
+        match self.separator.ascii_byte() {
+            Some(byte) => Some(self.next_at_byte(byte)),
+            None => Some(self.next_match()),
         }
+    }
+}
+
+impl<P: Separator> Split<P> {
+    /// The next part for a one-byte separator (the lab's `split(' ')`): a byte loop finds the
+    /// next space sooner than a call to `memchr` in words this short. An ASCII byte never occurs
+    /// inside a multi-byte character, and a byte never matches empty. Inlined into the caller's
+    /// loop: it is the word count's inner loop.
+    #[inline(always)]
+    fn next_at_byte(&mut self, byte: u8) -> Text {
+        let (from, bytes) = (self.position, self.text.as_str().as_bytes());
+        let (end, next) = match bytes[from..].iter().position(|&b| b == byte) {
+            Some(at) => (from + at, from + at + 1),
+            None => {
+                self.done = true;
+                (bytes.len(), bytes.len())
+            }
+        };
+        self.position = next;
+        self.text.sub(from..end)
+    }
+
+    /// The next part for any other separator, as `str::split` finds it.
+    #[inline(never)]
+    fn next_match(&mut self) -> Text {
         let text = self.text.as_str();
         let mut from = self.position;
         let found = loop {
@@ -423,7 +446,7 @@ impl<P: Separator> Iterator for Split<P> {
         });
         let part = self.text.sub(self.position..end);
         self.position = next;
-        Some(part)
+        part
     }
 }
 
@@ -496,7 +519,7 @@ impl PartialEq for Text {
         match (&self.repr, &other.repr) {
             // Inline bytes past `len` are always zero (`Text::inline`), so two inline texts are
             // equal exactly when their fixed-size arrays are: no call to `memcmp`.
-            (Repr::Inline(a), Repr::Inline(b)) => a.as_u128() == b.as_u128(),
+            (Repr::Inline(a), Repr::Inline(b)) => a == b,
             _ => self.as_str() == other.as_str(),
         }
     }
@@ -655,7 +678,7 @@ mod tests {
                     assert_eq!(part.as_str(), &line[start..end], "{line:?} {start}..{end}");
                     assert!(part == anew, "{line:?} {start}..{end}");
                     if let (Repr::Inline(a), Repr::Inline(b)) = (&part.repr, &anew.repr) {
-                        assert_eq!(a.as_u128(), b.as_u128(), "{line:?} {start}..{end}");
+                        assert_eq!(a.to_le(), b.to_le(), "{line:?} {start}..{end}");
                     }
                 }
             }
