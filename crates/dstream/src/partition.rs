@@ -46,8 +46,8 @@ where
 /// A chain of narrow transformations is a chain of these, each wrapping its parent's and handing
 /// every record on as soon as it is made: a line's words go to `map`, and its pairs to the grouping
 /// table, without being gathered anywhere in between (Spark pipelines a stage's operators the same
-/// way). The one dynamic call per record and operator costs less than writing each operator's
-/// output to memory and reading it back.
+/// way). The one dynamic call per record and operator costs about what writing each operator's
+/// output to a chunk and reading it back did, and allocates nothing per operator.
 pub(crate) trait Part<T>: Send {
     /// Pushes every record into `sink`, in order.
     fn run(self: Box<Self>, sink: &mut dyn FnMut(T));

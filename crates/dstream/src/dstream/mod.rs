@@ -255,8 +255,8 @@ impl<T: Data> DStream<T> {
         Ok(rdd)
     }
 
-    /// The batch at `time` as lazy partitions, fused with this node's narrow transformations when this
-    /// stream has a single reader; materialised and shared otherwise.
+    /// The batch at `time` as lazy partitions, fused with this node's narrow transformations when
+    /// this stream has a single reader; materialised and shared otherwise.
     pub(crate) fn get_or_compute_lazy(&self, time: Time) -> Result<Option<Lazy<T>>> {
         if self.node.consumers.load(Ordering::Relaxed) > 1 || self.remember_ms() > 0 {
             return Ok(self.get_or_compute(time)?.map(Lazy::from_rdd));
