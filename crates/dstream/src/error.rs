@@ -5,6 +5,21 @@ use std::fmt;
 /// The broad category of an [`Error`].
 ///
 /// Match on it to react to a class of failures; read the error's message to know the details.
+///
+/// # Examples
+///
+/// ```
+/// use dstream::{ErrorKind, StreamingContext, secs};
+///
+/// let ssc = StreamingContext::new(secs(1))?;
+/// // No output operation: Spark refuses to start such a graph, and so do we.
+/// let err = ssc.start().unwrap_err();
+/// match err.kind() {
+///     ErrorKind::InvalidState | ErrorKind::InvalidArgument => println!("fix the pipeline: {err}"),
+///     other => panic!("unexpected {other:?}"),
+/// }
+/// # Ok::<(), dstream::Error>(())
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -30,7 +45,10 @@ pub enum ErrorKind {
 
 /// The error type of every fallible operation in this crate.
 ///
-/// Its `Display` says what went wrong and, where there is something to do, what to do.
+/// Its `Display` says what went wrong and, where there is something to do, what to do. Its
+/// `Debug` is the same message: evcxr shows the error that a cell's `?` returns in its `Debug` form,
+/// and `unwrap()` panics with it, so a notebook reads the message itself rather than a struct with
+/// escaped quotes (the kind is [`Error::kind`]).
 ///
 /// # Examples
 ///
@@ -40,8 +58,9 @@ pub enum ErrorKind {
 /// let err = StreamingContext::new(Duration::ZERO).unwrap_err();
 /// assert_eq!(err.kind(), ErrorKind::InvalidArgument);
 /// assert!(err.to_string().contains("batch interval"));
+/// assert_eq!(format!("{err:?}"), err.to_string());
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Error {
     kind: ErrorKind,
     message: String,
@@ -101,6 +120,12 @@ impl fmt::Display for Error {
     }
 }
 
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 impl std::error::Error for Error {}
 
 // What the `?` operator turns into an `Error` in a function given to the crate (a `foreach_rdd`
@@ -155,6 +180,15 @@ impl From<Box<dyn std::error::Error + Send + Sync>> for Error {
 }
 
 /// `Result<T, dstream::Error>`.
+///
+/// ```
+/// fn first_word(line: &str) -> dstream::Result<String> {
+///     line.split(' ').next().filter(|w| !w.is_empty()).map(String::from).ok_or_else(|| "empty line".into())
+/// }
+/// assert_eq!(first_word("spark streaming")?, "spark");
+/// assert_eq!(first_word("").unwrap_err().to_string(), "empty line");
+/// # Ok::<(), dstream::Error>(())
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Turns a panic payload into a readable message.
