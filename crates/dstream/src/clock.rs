@@ -80,6 +80,17 @@ fn system_now() -> Time {
 /// A clock that stands still until it is moved (Spark's `ManualClock`).
 ///
 /// Clones share the same time, so a test can keep one handle and give another to the context.
+///
+/// # Examples
+///
+/// ```
+/// use dstream::{ManualClock, Time, secs};
+///
+/// let clock = ManualClock::new(Time::from_millis(0));
+/// let for_the_context = clock.clone();
+/// clock.advance(secs(5));
+/// assert_eq!(for_the_context.now(), Time::from_millis(5_000));
+/// ```
 #[derive(Clone, Debug)]
 pub struct ManualClock {
     inner: Arc<ManualInner>,

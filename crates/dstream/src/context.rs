@@ -11,6 +11,21 @@ use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 
 /// Where a [`StreamingContext`] is in its life (Spark's `StreamingContextState`).
+///
+/// # Examples
+///
+/// ```
+/// use dstream::{ContextState, Stop, StreamingContext, secs};
+///
+/// let ssc = StreamingContext::new(secs(1))?;
+/// ssc.queue_stream(vec![vec![1]], true, None).pprint();
+/// assert_eq!(ssc.state(), ContextState::Initialized);
+/// ssc.start()?;
+/// assert_eq!(ssc.state(), ContextState::Active);
+/// ssc.stop(Stop::Now)?;
+/// assert_eq!(ssc.state(), ContextState::Stopped);
+/// # Ok::<(), dstream::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ContextState {
     /// Created; sources, transformations and output operations may be declared.
@@ -22,6 +37,19 @@ pub enum ContextState {
 }
 
 /// How [`StreamingContext::stop`] treats data already received.
+///
+/// # Examples
+///
+/// ```
+/// use dstream::{Stop, StreamingContext, secs};
+///
+/// let ssc = StreamingContext::new(secs(1))?;
+/// ssc.queue_stream(vec![vec!["spark"]], true, None).pprint();
+/// ssc.start()?;
+/// // PySpark's ssc.stop(stopSparkContext=True, stopGraceFully=True)
+/// ssc.stop(Stop::Gracefully)?;
+/// # Ok::<(), dstream::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stop {
     /// Stop now: the batch being processed finishes, queued batches and unprocessed data are

@@ -35,14 +35,12 @@
 //!     vec![vec!["spark streaming dstream", "spark spark streaming", "big data spark"]],
 //!     |lines: DStream<&str>| {
 //!         lines
-//!             .flat_map(|line| line.split(' ').map(String::from).collect::<Vec<_>>())
+//!             .flat_map(|line| line.split(' '))
 //!             .map(|w| (w, 1))
 //!             .reduce_by_key(|a, b| a + b)
 //!     },
 //! );
-//! let expected: Vec<(String, i32)> = [("spark", 4), ("streaming", 2), ("dstream", 1), ("big", 1), ("data", 1)]
-//!     .into_iter().map(|(w, c)| (w.to_string(), c)).collect();
-//! assert_eq!(counts[0], expected);
+//! assert_eq!(counts[0], [("spark", 4), ("streaming", 2), ("dstream", 1), ("big", 1), ("data", 1)]);
 //! ```
 //!
 //! # Architecture

@@ -23,6 +23,18 @@ enum Order {
 }
 
 /// How to build a [`LineServer`]: what to send, how fast, how much, on which port.
+///
+/// # Examples
+///
+/// ```
+/// use dstream::{LineServer, LineServerBuilder, millis};
+///
+/// // Kept in a variable (a notebook cell may set it up and start it in the next one).
+/// let builder: LineServerBuilder = LineServer::cycle(["spark streaming", "big data"]).every(millis(10)).limit(2);
+/// let server = builder.verbose(false).start()?;
+/// assert!(server.port() > 0);
+/// # Ok::<(), dstream::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 #[must_use = "a LineServerBuilder does nothing until .start() is called"]
 pub struct LineServerBuilder {

@@ -14,6 +14,18 @@ use std::sync::Arc;
 /// What a stream can carry: owned data that threads can share.
 ///
 /// Every `Clone + Send + Sync + 'static` type is `Data` (`String`, numbers, tuples, `Vec`s...).
+///
+/// # Examples
+///
+/// ```
+/// use dstream::{Data, Rdd};
+///
+/// // A helper generic over what a batch holds.
+/// fn first_two<T: Data>(rdd: &Rdd<T>) -> Vec<T> {
+///     rdd.take(2)
+/// }
+/// assert_eq!(first_two(&Rdd::from(vec![("spark", 1), ("big", 1), ("data", 1)])), [("spark", 1), ("big", 1)]);
+/// ```
 pub trait Data: Clone + Send + Sync + 'static {}
 impl<T: Clone + Send + Sync + 'static> Data for T {}
 

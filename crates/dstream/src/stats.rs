@@ -6,6 +6,18 @@ use std::fmt;
 ///
 /// Integers are remembered as integers so that `max` and `min` print as PySpark prints them
 /// (`max: 9`, not `max: 9.0`).
+///
+/// # Examples
+///
+/// ```
+/// use dstream::{Rdd, StatValue};
+///
+/// assert!(i32::INTEGRAL && !f64::INTEGRAL);
+/// assert_eq!(7u8.to_f64(), 7.0);
+/// // Word lengths are integers: max and min print without a decimal point.
+/// let stats = Rdd::from(vec![5, 9, 3]).stats();
+/// assert!(stats.to_string().contains("max: 9"));
+/// ```
 pub trait StatValue: Copy {
     /// Whether the type holds whole numbers only.
     const INTEGRAL: bool;

@@ -12,6 +12,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// The batch interval of test runs: batch `i` has time `(i + 1)` seconds after the epoch.
+///
+/// ```
+/// use dstream::testing::{TEST_BATCH_INTERVAL, run_batches_with_history};
+/// use dstream::{DStream, Time};
+///
+/// let (_, history) = run_batches_with_history(vec![vec![1], vec![2]], |s: DStream<i32>| s);
+/// assert_eq!(history[1].batch_time(), Time::from_millis(0) + TEST_BATCH_INTERVAL * 2);
+/// ```
 pub const TEST_BATCH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// How long to wait for one batch before giving up (a pipeline that loops forever).

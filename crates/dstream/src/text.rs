@@ -301,12 +301,37 @@ impl Text {
 /// What [`Text::split`] splits on: the separators `str::split` takes — a `char`, a string, an
 /// array or slice of `char`s, a `char` predicate. (`str::split`'s own `Pattern` trait cannot be
 /// named outside the standard library.)
+///
+/// # Examples
+///
+/// ```
+/// use dstream::Text;
+///
+/// let line = Text::from("a b,c;d");
+/// assert_eq!(line.split(' ').count(), 2); // a char
+/// assert_eq!(line.split(" ").count(), 2); // a string, as in the lab's `line.split(" ")`
+/// assert_eq!(line.split([' ', ',', ';']).count(), 4); // any of these chars
+/// assert_eq!(line.split(|c: char| !c.is_alphabetic()).count(), 4); // a predicate
+/// ```
 pub trait Separator {
     /// The first match in `haystack`, as byte positions `start..end`.
+    ///
+    /// ```
+    /// use dstream::text::Separator;
+    /// assert_eq!(", ".find_in("a, b"), Some((1, 3)));
+    /// assert_eq!('x'.find_in("a, b"), None);
+    /// ```
     fn find_in(&mut self, haystack: &str) -> Option<(usize, usize)>;
 
     /// The separator's byte when it is a single ASCII character (`' '`, `" "`, `','`): split
     /// then looks for that byte alone. `None` otherwise (the default).
+    ///
+    /// ```
+    /// use dstream::text::Separator;
+    /// assert_eq!(" ".ascii_byte(), Some(b' '));
+    /// assert_eq!('é'.ascii_byte(), None);
+    /// assert_eq!(", ".ascii_byte(), None);
+    /// ```
     fn ascii_byte(&self) -> Option<u8> {
         None
     }
@@ -376,6 +401,19 @@ impl<F: FnMut(char) -> bool> Separator for F {
 }
 
 /// The iterator of [`Text::split`]; `Split` alone is the one for a `char` separator.
+///
+/// Its parts are `Text`s that share the line's bytes (or hold short ones in place): no `String`
+/// is allocated per word.
+///
+/// # Examples
+///
+/// ```
+/// use dstream::Text;
+/// use dstream::text::Split;
+///
+/// let words: Split = Text::from("spark streaming spark").split(' ');
+/// assert_eq!(words.collect::<Vec<_>>(), ["spark", "streaming", "spark"]);
+/// ```
 #[derive(Clone)]
 pub struct Split<P = char> {
     text: Text,
@@ -450,6 +488,16 @@ impl<P: Separator> Split<P> {
 }
 
 /// The iterator of [`Text::split_whitespace`].
+///
+/// # Examples
+///
+/// ```
+/// use dstream::Text;
+/// use dstream::text::SplitWhitespace;
+///
+/// let words: SplitWhitespace = Text::from("  spark\tstreaming \n").split_whitespace();
+/// assert_eq!(words.collect::<Vec<_>>(), ["spark", "streaming"]);
+/// ```
 #[derive(Clone)]
 pub struct SplitWhitespace {
     text: Text,

@@ -20,6 +20,11 @@ pub struct Duration(i64);
 
 impl Duration {
     /// No time at all.
+    ///
+    /// ```
+    /// use dstream::{Duration, secs};
+    /// assert_eq!(secs(5) - secs(5), Duration::ZERO);
+    /// ```
     pub const ZERO: Duration = Duration(0);
 
     /// `ms` milliseconds.

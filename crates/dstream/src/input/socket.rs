@@ -53,6 +53,19 @@ impl Default for SocketOptions {
 }
 
 /// What a receiver has seen so far; see [`StreamingContext::receiver_reports`].
+///
+/// # Examples
+///
+/// ```
+/// use dstream::{StreamingContext, secs};
+///
+/// let ssc = StreamingContext::new(secs(1))?;
+/// ssc.socket_text_stream("127.0.0.1", 9).pprint();
+/// let report = &ssc.receiver_reports()[0];
+/// assert_eq!(report.stream, "socket_text_stream(127.0.0.1:9)");
+/// assert_eq!((report.lines, report.errors, report.connected), (0, 0, false)); // not started yet
+/// # Ok::<(), dstream::Error>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ReceiverReport {
@@ -354,6 +367,17 @@ impl StreamingContext {
     }
 
     /// [`socket_text_stream`](StreamingContext::socket_text_stream) with explicit options.
+    ///
+    /// ```
+    /// use dstream::{SocketOptions, StreamingContext, secs};
+    ///
+    /// let ssc = StreamingContext::new(secs(5))?;
+    /// // At most 1,000 lines a second (Spark's spark.streaming.receiver.maxRate).
+    /// let options = SocketOptions { max_rate: Some(1_000), ..SocketOptions::default() };
+    /// let lines = ssc.socket_text_stream_with("localhost", 9999, options);
+    /// lines.pprint();
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn socket_text_stream_with(&self, host: &str, port: u16, options: SocketOptions) -> DStream<Text> {
         let report =
             ReceiverReport { stream: format!("socket_text_stream({host}:{port})"), ..Default::default() };

@@ -15,6 +15,17 @@ pub use record::{KafkaRecord, OffsetRange};
 use crate::time::Duration;
 
 /// Where a stream without checkpoint starts reading each partition (Kafka's `auto.offset.reset`).
+///
+/// # Examples
+///
+/// ```
+/// use dstream::kafka::{KafkaOptions, StartingOffsets};
+///
+/// // Read what the topic already holds, not only what arrives after `start()`.
+/// let options = KafkaOptions { starting_offsets: StartingOffsets::Earliest, ..KafkaOptions::default() };
+/// assert_eq!(KafkaOptions::default().starting_offsets, StartingOffsets::Latest);
+/// # let _ = options;
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum StartingOffsets {
     /// At the oldest record still kept: everything the topic holds is read.

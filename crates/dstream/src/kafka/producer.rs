@@ -4,6 +4,7 @@
 use super::client::KafkaClient;
 use crate::error::{Error, Result};
 use crate::line_server::LineServerBuilder;
+use crate::time::Duration;
 use rskafka::record::Record;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -29,7 +30,7 @@ const MAX_LINES_PER_REQUEST: usize = 1000;
 ///     .lines_per_second(10)
 ///     .limit(100)
 ///     .start_kafka("127.0.0.1:9092", "phrases")?;
-/// producer.wait_until_sent(std::time::Duration::from_secs(30));
+/// producer.wait_until_sent(dstream::secs(30));
 /// assert_eq!(producer.sent_count(), 100);
 /// # Ok::<(), dstream::Error>(())
 /// ```
@@ -58,6 +59,15 @@ impl LineServerBuilder {
     /// Lines the broker does not acknowledge (it went away) are sent again when it returns, in
     /// the same order; a line whose acknowledgement was lost can thus be appended twice (Kafka's
     /// "at least once"). Fails if the broker cannot be reached.
+    ///
+    /// ```
+    /// use dstream::{ErrorKind, LineServer};
+    ///
+    /// // Nothing listens on port 1: the error says so, and what to start.
+    /// let err = LineServer::cycle(["spark"]).start_kafka("127.0.0.1:1", "phrases").unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Kafka);
+    /// assert!(err.to_string().contains("scripts/kafka start"));
+    /// ```
     pub fn start_kafka(self, brokers: &str, topic: &str) -> Result<KafkaLineProducer> {
         self.validate()?;
         let mut client = KafkaClient::new(brokers, std::time::Duration::from_secs(5))?;
@@ -88,31 +98,87 @@ impl LineServerBuilder {
 
 impl KafkaLineProducer {
     /// The topic it writes to.
+    ///
+    /// Needs a broker (`scripts/kafka start`), so it is not run here:
+    ///
+    /// ```no_run
+    /// # let producer = dstream::LineServer::cycle(["spark streaming"]).limit(3).start_kafka("127.0.0.1:9092", "phrases")?;
+    /// assert_eq!(producer.topic(), "phrases");
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn topic(&self) -> &str {
         &self.topic
     }
 
     /// The topic's partitions.
+    ///
+    /// Needs a broker (`scripts/kafka start`), so it is not run here:
+    ///
+    /// ```no_run
+    /// # let producer = dstream::LineServer::cycle(["spark streaming"]).limit(3).start_kafka("127.0.0.1:9092", "phrases")?;
+    /// assert_eq!(producer.partitions(), [0, 1, 2]); // a topic it created has 3
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn partitions(&self) -> &[i32] {
         &self.partitions
     }
 
     /// How many lines the broker has acknowledged.
+    ///
+    /// Needs a broker (`scripts/kafka start`), so it is not run here:
+    ///
+    /// ```no_run
+    /// # let producer = dstream::LineServer::cycle(["spark streaming"]).limit(3).start_kafka("127.0.0.1:9092", "phrases")?;
+    /// producer.wait_until_sent(dstream::secs(10));
+    /// assert_eq!(producer.sent_count(), 3);
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn sent_count(&self) -> u64 {
         self.shared.sent.load(Ordering::Acquire)
     }
 
     /// The lines acknowledged, partition after partition at each tick (the first million).
+    ///
+    /// Needs a broker (`scripts/kafka start`), so it is not run here:
+    ///
+    /// ```no_run
+    /// # let producer = dstream::LineServer::cycle(["spark streaming"]).limit(3).start_kafka("127.0.0.1:9092", "phrases")?;
+    /// producer.wait_until_sent(dstream::secs(10));
+    /// assert_eq!(producer.sent_lines(), ["spark streaming"; 3]);
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn sent_lines(&self) -> Vec<String> {
         self.lock_log().iter().map(|(_, _, line)| line.clone()).collect()
     }
 
     /// `(partition, offset, line)` of each acknowledged line (the first million).
+    ///
+    /// Needs a broker (`scripts/kafka start`), so it is not run here:
+    ///
+    /// ```no_run
+    /// # let producer = dstream::LineServer::cycle(["spark streaming"]).limit(3).start_kafka("127.0.0.1:9092", "phrases")?;
+    /// producer.wait_until_sent(dstream::secs(10));
+    /// for (partition, offset, line) in producer.sent() {
+    ///     println!("{line} -> partition {partition}, offset {offset}");
+    /// }
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn sent(&self) -> Vec<(i32, i64, String)> {
         self.lock_log().clone()
     }
 
     /// How many produce requests failed (they are retried), and the latest failure.
+    ///
+    /// Needs a broker (`scripts/kafka start`), so it is not run here:
+    ///
+    /// ```no_run
+    /// # let producer = dstream::LineServer::cycle(["spark streaming"]).limit(3).start_kafka("127.0.0.1:9092", "phrases")?;
+    /// let (failed, last) = producer.errors();
+    /// if failed > 0 {
+    ///     println!("{failed} produce requests failed and were retried; the last: {last:?}");
+    /// }
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn errors(&self) -> (u64, Option<String>) {
         let last = self.shared.last_error.lock().unwrap_or_else(|e| e.into_inner()).clone();
         (self.shared.errors.load(Ordering::Acquire), last)
@@ -120,8 +186,16 @@ impl KafkaLineProducer {
 
     /// Waits until the limit given to the builder is reached and acknowledged, the producer is
     /// stopped, or `timeout` passes; returns whether it finished.
-    pub fn wait_until_sent(&self, timeout: std::time::Duration) -> bool {
-        let deadline = std::time::Instant::now() + timeout;
+    ///
+    /// Needs a broker (`scripts/kafka start`), so it is not run here:
+    ///
+    /// ```no_run
+    /// # let producer = dstream::LineServer::cycle(["spark streaming"]).limit(3).start_kafka("127.0.0.1:9092", "phrases")?;
+    /// assert!(producer.wait_until_sent(dstream::secs(10)), "3 lines within 10 s");
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
+    pub fn wait_until_sent(&self, timeout: impl Into<Duration>) -> bool {
+        let deadline = std::time::Instant::now() + timeout.into().to_std();
         while !self.shared.finished.load(Ordering::Acquire) {
             if std::time::Instant::now() >= deadline {
                 return false;
@@ -132,6 +206,15 @@ impl KafkaLineProducer {
     }
 
     /// Stops producing (lines not yet sent are not sent).
+    ///
+    /// Needs a broker (`scripts/kafka start`), so it is not run here:
+    ///
+    /// ```no_run
+    /// # let producer = dstream::LineServer::cycle(["spark streaming"]).limit(3).start_kafka("127.0.0.1:9092", "phrases")?;
+    /// producer.stop();
+    /// assert!(producer.wait_until_sent(dstream::secs(1)), "a stopped producer is finished");
+    /// # Ok::<(), dstream::Error>(())
+    /// ```
     pub fn stop(&self) {
         self.shared.stopped.store(true, Ordering::Release);
     }

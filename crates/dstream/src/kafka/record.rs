@@ -80,6 +80,13 @@ pub struct OffsetRange {
 
 impl OffsetRange {
     /// How many offsets the range spans.
+    ///
+    /// ```
+    /// use dstream::kafka::OffsetRange;
+    /// let range = OffsetRange { topic: "phrases".into(), partition: 0, from_offset: 10, until_offset: 25 };
+    /// assert_eq!(range.count(), 15);
+    /// assert_eq!(range.to_string(), "phrases-0 [10, 25)");
+    /// ```
     pub fn count(&self) -> u64 {
         (self.until_offset - self.from_offset).max(0) as u64
     }

@@ -10,6 +10,20 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 /// How many batches [`DStream::collect_batches`] keeps: the last 1,000 (83 minutes of 5 s
 /// batches); older ones are dropped, and counted.
+///
+/// ```
+/// use dstream::{DStream, DEFAULT_KEPT_BATCHES, testing};
+///
+/// let batches: Vec<Vec<i32>> = (0..DEFAULT_KEPT_BATCHES as i32 + 5).map(|i| vec![i]).collect();
+/// let mut kept = None;
+/// testing::run_batches(batches, |s: DStream<i32>| {
+///     kept = Some(s.collect_batches());
+///     s
+/// });
+/// let kept = kept.unwrap();
+/// assert_eq!(kept.batches().len(), DEFAULT_KEPT_BATCHES);
+/// assert_eq!(kept.dropped(), 5);
+/// ```
 pub const DEFAULT_KEPT_BATCHES: usize = 1000;
 
 /// The batches a stream produced, as [`DStream::collect_batches`] keeps them: each batch's time

@@ -170,6 +170,17 @@ impl<T: Data> DStream<T> {
 
 /// What a function given to [`foreach_rdd`](DStream::foreach_rdd) may return: nothing (`()`), or a
 /// [`dstream::Result<()>`](crate::Result) whose `Err` fails the batch.
+///
+/// # Examples
+///
+/// ```
+/// use dstream::OutputResult;
+///
+/// assert!(().into_result("foreach_rdd").is_ok());
+/// let failed: dstream::Result<()> = Err("disk full".into());
+/// let err = failed.into_result("foreach_rdd").unwrap_err();
+/// assert_eq!(err.to_string(), "the function given to foreach_rdd returned an error: disk full");
+/// ```
 #[diagnostic::on_unimplemented(
     message = "a function given to `foreach_rdd` returns `()` or `dstream::Result<()>`, not `{Self}`",
     label = "this returns `{Self}`",
