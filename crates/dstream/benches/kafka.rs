@@ -122,13 +122,17 @@ fn main() {
             let partition = client.partition_client(TOPIC, index, UnknownTopicHandling::Retry).await.unwrap();
             let mine: Vec<&String> = lines.iter().skip(index as usize).step_by(PARTITIONS as usize).collect();
             for chunk in mine.chunks(2000) {
+                // A record's time (rskafka's chrono has no clock: it comes from the system's).
+                let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+                let now =
+                    rskafka::chrono::DateTime::from_timestamp_millis(since_epoch.as_millis() as i64).unwrap();
                 let records = chunk
                     .iter()
                     .map(|line| Record {
                         key: None,
                         value: Some(line.as_bytes().to_vec()),
                         headers: Default::default(),
-                        timestamp: rskafka::chrono::Utc::now(),
+                        timestamp: now,
                     })
                     .collect();
                 partition.produce(records, Compression::NoCompression).await.unwrap();

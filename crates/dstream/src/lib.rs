@@ -86,6 +86,7 @@ pub mod input;
 pub mod kafka;
 pub mod lab;
 mod line_server;
+mod local_time;
 mod order;
 mod output;
 mod partition;

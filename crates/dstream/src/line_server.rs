@@ -489,7 +489,7 @@ fn send_to(
         }
         shared.sent.fetch_add(1, Ordering::AcqRel);
         if config.verbose {
-            println!("[server {}] sent: {line}", chrono::Local::now().format("%H:%M:%S"));
+            println!("[server {}] sent: {line}", crate::local_time::clock_now());
         }
         let mut log = shared.log.lock().unwrap_or_else(|e| e.into_inner());
         if log.len() < SENT_LOG_LIMIT {

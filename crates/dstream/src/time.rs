@@ -293,15 +293,11 @@ impl Time {
     /// assert_eq!(Time::from_millis(1_700_000_000_000).to_local_string().len(), 19);
     /// ```
     pub fn to_local_string(self) -> String {
-        use chrono::TimeZone;
-        let seconds = self.0.div_euclid(1000);
-        let millis = self.0.rem_euclid(1000);
-        let local = chrono::Local
-            .timestamp_opt(seconds, 0)
-            .earliest()
-            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-            .unwrap_or_else(|| format!("{} ms", self.0));
-        if millis == 0 { local } else { format!("{local}.{:06}", millis * 1000) }
+        let local = crate::local_time::date_time(self.0.div_euclid(1000));
+        match self.0.rem_euclid(1000) {
+            0 => local,
+            millis => format!("{local}.{:06}", millis * 1000),
+        }
     }
 }
 

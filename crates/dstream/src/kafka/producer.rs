@@ -276,7 +276,7 @@ fn produce(
             if lines.is_empty() {
                 continue;
             }
-            let now = rskafka::chrono::Utc::now();
+            let now = super::client::now();
             let records = lines
                 .iter()
                 .map(|line| Record {
@@ -334,10 +334,7 @@ fn acknowledge(
         }
         let Some(&offset) = offsets.next() else { return true };
         if config.verbose {
-            println!(
-                "[kafka {}] {topic}-{partition}@{offset}: {line}",
-                chrono::Local::now().format("%H:%M:%S")
-            );
+            println!("[kafka {}] {topic}-{partition}@{offset}: {line}", crate::local_time::clock_now());
         }
         if log.len() < SENT_LOG_LIMIT {
             log.push((partition, offset, line.clone()));
