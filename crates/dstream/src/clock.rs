@@ -72,7 +72,8 @@ impl Clock {
     }
 }
 
-fn system_now() -> Time {
+/// Now, on the system clock.
+pub(crate) fn system_now() -> Time {
     let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     Time::from_millis(since_epoch.as_millis() as i64)
 }

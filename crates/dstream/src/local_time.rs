@@ -16,8 +16,7 @@ pub(crate) fn date_time(seconds: i64) -> String {
 
 /// `HH:MM:SS` in local time, now (the servers' log lines).
 pub(crate) fn clock_now() -> String {
-    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let (_, _, _, hour, minute, second) = local(since_epoch.as_secs() as i64);
+    let (_, _, _, hour, minute, second) = local(crate::clock::system_now().as_millis().div_euclid(1000));
     format!("{hour:02}:{minute:02}:{second:02}")
 }
 

@@ -205,6 +205,6 @@ pub(crate) fn parse_brokers(brokers: &str) -> Vec<String> {
 /// The time to stamp a produced record with: now, from the system clock (the chrono that rskafka
 /// re-exports is built without its clock).
 pub(crate) fn now() -> rskafka::chrono::DateTime<rskafka::chrono::Utc> {
-    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    rskafka::chrono::DateTime::from_timestamp_millis(since_epoch.as_millis() as i64).unwrap_or_default()
+    rskafka::chrono::DateTime::from_timestamp_millis(crate::clock::system_now().as_millis())
+        .unwrap_or_default()
 }
